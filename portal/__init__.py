@@ -1,0 +1,44 @@
+"""portal: a bilingual careers site for a public-sector employer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from .config import DEFAULTS, PROJECT_ROOT, environment_overrides, timezone, validate
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the portal: configuration, extensions, content, blueprints, commands.
+
+    Settings come from ``config.DEFAULTS``, then environment variables of the
+    same names, then ``config`` (tests pass theirs here).
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.update(environment_overrides(os.environ))
+    if config:
+        app.config.update(config)
+    validate(app.config, debug=app.debug, testing=app.testing)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from . import cli, content, errors, http, i18n
+
+    i18n.init_app(app)
+    http.init_app(app)
+    content.init_app(app, timezone(app.config))
+
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,85 @@
+"""Command-line tools: ``flask content ...`` and ``flask i18n ...``."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from . import catalogs
+from .config import PROJECT_ROOT, timezone
+from .content import Severity, content_roots
+from .content.loader import load
+from .i18n import translation_directory
+
+content_cli = AppGroup("content", help="Check the job postings and blog stories.")
+i18n_cli = AppGroup("i18n", help="Work with the interface translation catalogs.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups on the app."""
+    app.cli.add_command(content_cli)
+    app.cli.add_command(i18n_cli)
+
+
+@content_cli.command("check")
+@click.argument("directories", nargs=-1, type=click.Path(file_okay=False))
+@click.option("--strict", is_flag=True, help="Fail on warnings too, not only errors.")
+def content_check(directories: tuple[str, ...], strict: bool) -> None:
+    """Report every problem in the content as path:line: message.
+
+    DIRECTORIES default to PORTAL_CONTENT_DIR; several are read as one tree.
+    Exits 1 when there are errors (or warnings, with --strict), else 0.
+    """
+    roots = list(directories) or content_roots(current_app.config["PORTAL_CONTENT_DIR"])
+    index = load(roots, list(current_app.config["PORTAL_LANGUAGES"]), timezone(current_app.config))
+    for problem in index.problems:
+        click.echo(str(problem))
+    counts = Counter(problem.severity for problem in index.problems)
+    click.echo(
+        f"{len(index.documents)} documents served; {counts[Severity.ERROR]} errors, "
+        f"{counts[Severity.WARNING]} warnings, {counts[Severity.NOTE]} notes",
+        err=True,
+    )
+    if counts[Severity.ERROR] or (strict and counts[Severity.WARNING]):
+        raise SystemExit(1)
+
+
+@i18n_cli.command("compile")
+def i18n_compile() -> None:
+    """Compile every .po catalog to the .mo file the site reads."""
+    for result in catalogs.compile_catalogs(translation_directory()):
+        missing = f", {result.untranslated} untranslated" if result.untranslated else ""
+        fuzzy = f", {result.fuzzy} fuzzy (left out)" if result.fuzzy else ""
+        click.echo(f"{result.path}: {result.messages} messages{missing}{fuzzy}")
+
+
+@i18n_cli.command("extract")
+def i18n_extract() -> None:
+    """Extract the interface messages into translations/messages.pot."""
+    template = _template()
+    path = translation_directory() / f"{catalogs.DOMAIN}.pot"
+    catalogs.write_template(template, path)
+    click.echo(f"{path}: {len(template)} messages")
+
+
+@i18n_cli.command("update")
+def i18n_update() -> None:
+    """Extract the messages and merge them into every language's .po catalog."""
+    template = _template()
+    for path in catalogs.update_catalogs(translation_directory(), template):
+        click.echo(f"{path}: updated")
+
+
+@i18n_cli.command("init")
+@click.argument("locale")
+def i18n_init(locale: str) -> None:
+    """Start the catalog of a new language LOCALE (then add it to PORTAL_LANGUAGES)."""
+    path = catalogs.init_catalog(translation_directory(), locale, _template())
+    click.echo(f"{path}: created")
+
+
+def _template():
+    return catalogs.extract(PROJECT_ROOT, PROJECT_ROOT / "babel.cfg", "portal", "0.1")

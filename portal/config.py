@@ -1,0 +1,107 @@
+"""Configuration: defaults, then environment variables, then the caller's mapping."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
+
+#: Every setting the portal reads, with its default. Each one can be set by an
+#: environment variable of the same name (see README.md, "Configuration").
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": DEVELOPMENT_SECRET_KEY,
+    # Empty means: an SQLite file in the instance folder.
+    "DATABASE_URL": "",
+    "PORTAL_CONTENT_DIR": str(PROJECT_ROOT / "content"),
+    # Seconds between two cheap checks for changed content files; 0 checks on
+    # every request, a negative number never reloads.
+    "PORTAL_CONTENT_RELOAD_INTERVAL": 2.0,
+    "PORTAL_DEFAULT_LANGUAGE": "en",
+    # Languages in display order. "paths" are the words used in URLs.
+    "PORTAL_LANGUAGES": {
+        "en": {"name": "English", "paths": {"jobs": "jobs", "blog": "blog"}},
+        "fr": {"name": "Français", "paths": {"jobs": "emplois", "blog": "blogue"}},
+    },
+    "PORTAL_ORGANISATION_NAME": {
+        "en": "Northern Digital Service",
+        "fr": "Service numérique du Nord",
+    },
+    "PORTAL_TIMEZONE": "America/Toronto",
+    # Cache-Control max-age, in seconds, for public pages.
+    "PORTAL_PAGE_MAX_AGE": 60,
+}
+
+
+def environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Return the settings given by environment variables.
+
+    A variable named like a setting replaces it; ``NAME__key`` sets one key of
+    a mapping setting (``PORTAL_ORGANISATION_NAME__fr=...``). Values that parse
+    as JSON (numbers, booleans, objects) are taken as such, others as text.
+    """
+    overrides: dict[str, Any] = {}
+    for name, raw in environ.items():
+        setting, _, subkey = name.partition("__")
+        if setting not in DEFAULTS:
+            continue
+        value = _parse_value(raw, DEFAULTS[setting])
+        if subkey:
+            merged = dict(overrides.get(setting, DEFAULTS[setting]))
+            merged[subkey] = value
+            overrides[setting] = merged
+        else:
+            overrides[setting] = value
+    return overrides
+
+
+def _parse_value(raw: str, default: Any) -> Any:
+    if isinstance(default, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot run the portal safely."""
+
+
+def validate(config: Mapping[str, Any], *, debug: bool, testing: bool) -> None:
+    """Refuse settings that would run the portal unsafely or not at all."""
+    if config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY and not (debug or testing):
+        raise ConfigurationError(
+            "SECRET_KEY is the development key. Set the SECRET_KEY environment "
+            "variable to a long random value (python -c 'import secrets; "
+            "print(secrets.token_hex(32))') or run with --debug."
+        )
+    languages = config["PORTAL_LANGUAGES"]
+    if not languages:
+        raise ConfigurationError("PORTAL_LANGUAGES names no language.")
+    if config["PORTAL_DEFAULT_LANGUAGE"] not in languages:
+        raise ConfigurationError(
+            f"PORTAL_DEFAULT_LANGUAGE {config['PORTAL_DEFAULT_LANGUAGE']!r} "
+            "is not one of PORTAL_LANGUAGES."
+        )
+    for code, language in languages.items():
+        missing = {"jobs", "blog"} - set(language.get("paths", {}))
+        if missing or "name" not in language:
+            raise ConfigurationError(
+                f"PORTAL_LANGUAGES[{code!r}] needs a name and the URL words "
+                f"{sorted({'jobs', 'blog'})}."
+            )
+        if code not in config["PORTAL_ORGANISATION_NAME"]:
+            raise ConfigurationError(
+                f"PORTAL_ORGANISATION_NAME has no name for language {code!r}."
+            )
+
+
+def timezone(config: Mapping[str, Any]) -> ZoneInfo:
+    """Return the time zone for dates without one (closing dates, story dates)."""
+    return ZoneInfo(config["PORTAL_TIMEZONE"])

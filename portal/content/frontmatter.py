@@ -1,0 +1,114 @@
+"""Split a content file into its front matter and body, keeping line numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+
+class FrontMatterError(ValueError):
+    """The front matter cannot be read; ``line`` is 1-based in the file."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """Front matter values, the line of each top-level key, and the body."""
+
+    data: dict[str, Any]
+    body: str
+    body_line: int
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader that keeps numbers and timestamps as the text written.
+
+    Hugo front matter is edited by hand and by CMSes: ``leverId: 0000000000``
+    must not become the octal number 0, ``translationKey: 2`` is a key, and the
+    four date formats of the real site are parsed by the loader, not by YAML.
+    """
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                       "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+
+def parse(text: str) -> ParsedFile:
+    """Parse ``text`` (a whole content file) into front matter and body.
+
+    Raises FrontMatterError with the line of the problem.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.splitlines(keepends=True)
+    if not text.strip():
+        raise FrontMatterError("empty file", 1)
+    opening = lines[0].strip()
+    if opening == "+++":
+        raise FrontMatterError(
+            "TOML front matter is not supported: use YAML between '---' lines", 1
+        )
+    if opening != "---":
+        raise FrontMatterError(
+            "no front matter: the file must start with a '---' line", 1
+        )
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            break
+    else:
+        raise FrontMatterError(
+            "front matter is not closed: no '---' line after line 1", 1
+        )
+    source = "".join(lines[1:index])
+    body = "".join(lines[index + 1:])
+    body_line = index + 2
+    data, key_lines = _parse_yaml(source)
+    return ParsedFile(data=data, body=body, body_line=body_line, key_lines=key_lines)
+
+
+def _parse_yaml(source: str) -> tuple[dict[str, Any], dict[str, int]]:
+    # The YAML starts on line 2 of the file; marks are 0-based.
+    offset = 2
+    loader = _FrontMatterLoader(source)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        # For a key left without its colon the useful place is where the key
+        # starts (the context), not where the scanner gave up.
+        if error.context == "while scanning a simple key" and error.context_mark:
+            mark = error.context_mark
+        else:
+            mark = error.problem_mark or error.context_mark
+        line = mark.line + offset if mark else offset
+        problem = error.problem or error.context or "syntax error"
+        raise FrontMatterError(f"invalid YAML front matter: {problem}", line) from None
+    except yaml.YAMLError as error:
+        raise FrontMatterError(f"invalid YAML front matter: {error}", offset) from None
+    finally:
+        loader.dispose()
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise FrontMatterError("front matter is not a mapping of keys to values", offset)
+    key_lines = {
+        str(key_node.value): key_node.start_mark.line + offset
+        for key_node, _ in getattr(node, "value", ())
+        if isinstance(key_node, yaml.ScalarNode)
+    }
+    return {str(key): value for key, value in data.items()}, key_lines

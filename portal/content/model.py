@@ -1,0 +1,202 @@
+"""The immutable content index: documents, their translations, and problems."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class Kind(StrEnum):
+    """What a content file is, and so where it is served."""
+
+    POSTING = "jobs"
+    STORY = "blog"
+
+
+class Severity(StrEnum):
+    """How bad a content problem is: only errors fail ``flask content check``."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Problem:
+    """One thing wrong (or worth knowing) about one content file."""
+
+    path: str
+    line: int
+    severity: Severity
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A job posting or blog story in one language, body already sanitised."""
+
+    kind: Kind
+    lang: str
+    slug: str
+    source: str
+    title: str
+    description: str
+    body_html: str
+    translation_key: str | None = None
+    #: Line of ``translationKey`` in the file (1 when absent), for reports.
+    translation_key_line: int = 1
+    archived: bool = False
+    draft: bool = False
+    link_hidden: bool = False
+    form_hidden: bool = False
+    lever_id: str | None = None
+    author: str | None = None
+    date: datetime | None = None
+    image: str | None = None
+    image_alt: str | None = None
+    thumb: str | None = None
+    tags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    #: Optional posting facts, as (front-matter key, text), in file order.
+    details: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def published(self) -> bool:
+        """Drafts are not served at all."""
+        return not self.draft
+
+    @property
+    def is_open(self) -> bool:
+        """A posting is open while it is published and not archived."""
+        return self.published and not self.archived
+
+    @property
+    def listed(self) -> bool:
+        """Shown in listings: open (for postings) and not hidden from them."""
+        if self.kind is Kind.POSTING:
+            return self.is_open and not self.link_hidden
+        return self.published and not self.link_hidden
+
+    @property
+    def accepts_applications(self) -> bool:
+        """An open posting offers the apply action unless its form is hidden."""
+        return self.kind is Kind.POSTING and self.is_open and not self.form_hidden
+
+
+def slug_key(slug: str) -> str:
+    """Return the form of a slug used to find it whatever its case or encoding."""
+    return unicodedata.normalize("NFC", slug).casefold()
+
+
+DocumentKey = tuple[Kind, str, str]
+
+
+@dataclass(frozen=True)
+class ContentIndex:
+    """Every served document, looked up by kind, language and slug.
+
+    Built once by the loader; never changed afterwards, so requests can share
+    it without locks. A new index replaces the old one when files change.
+    """
+
+    roots: tuple[str, ...]
+    signature: str
+    documents: Mapping[DocumentKey, Document]
+    translations: Mapping[DocumentKey, Mapping[str, str]]
+    listings: Mapping[tuple[Kind, str], tuple[Document, ...]]
+    aliases: Mapping[str, DocumentKey]
+    problems: tuple[Problem, ...]
+    _folded: Mapping[tuple[Kind, str, str], str]
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        roots: tuple[str, ...],
+        signature: str,
+        documents: dict[DocumentKey, Document],
+        translations: dict[DocumentKey, dict[str, str]],
+        aliases: dict[str, DocumentKey],
+        problems: list[Problem],
+    ) -> ContentIndex:
+        """Freeze the loader's results into an index."""
+        listings: dict[tuple[Kind, str], list[Document]] = {}
+        for document in documents.values():
+            listings.setdefault((document.kind, document.lang), []).append(document)
+        ordered = {
+            key: tuple(sorted(docs, key=_listing_order)) for key, docs in listings.items()
+        }
+        folded = {
+            (kind, lang, slug_key(slug)): slug for (kind, lang, slug) in documents
+        }
+        return cls(
+            roots=roots,
+            signature=signature,
+            documents=MappingProxyType(dict(documents)),
+            translations=MappingProxyType(
+                {key: MappingProxyType(dict(value)) for key, value in translations.items()}
+            ),
+            listings=MappingProxyType(ordered),
+            aliases=MappingProxyType(dict(aliases)),
+            problems=tuple(sorted(problems)),
+            _folded=MappingProxyType(folded),
+        )
+
+    def get(self, kind: Kind, lang: str, slug: str) -> Document | None:
+        """Return the published document at exactly this slug, or None."""
+        document = self.documents.get((kind, lang, slug))
+        return document if document is not None and document.published else None
+
+    def canonical_slug(self, kind: Kind, lang: str, slug: str) -> str | None:
+        """Return the served slug that ``slug`` names, ignoring case and encoding."""
+        return self._folded.get((kind, lang, slug_key(slug)))
+
+    def find(self, kind: Kind, lang: str, slug: str) -> Document | None:
+        """Return the document an inexact URL means, so it can be redirected.
+
+        The slug may differ in case or Unicode form, or belong to another
+        language: then the translation in ``lang`` is preferred, else the
+        document itself.
+        """
+        canonical = self.canonical_slug(kind, lang, slug)
+        if canonical is not None:
+            return self.get(kind, lang, canonical)
+        for other_kind, other_lang in self.listings:
+            if other_kind is not kind or other_lang == lang:
+                continue
+            canonical = self.canonical_slug(kind, other_lang, slug)
+            document = canonical and self.get(kind, other_lang, canonical)
+            if document:
+                return self.counterparts(document).get(lang, document)
+        return None
+
+    def counterparts(self, document: Document) -> dict[str, Document]:
+        """Return the published translations of ``document``, by language."""
+        slugs = self.translations.get((document.kind, document.lang, document.slug), {})
+        found = {}
+        for lang, slug in slugs.items():
+            other = self.get(document.kind, lang, slug)
+            if other is not None and lang != document.lang:
+                found[lang] = other
+        return found
+
+    def listed(self, kind: Kind, lang: str) -> tuple[Document, ...]:
+        """Return the documents a listing page shows, in display order."""
+        return tuple(doc for doc in self.listings.get((kind, lang), ()) if doc.listed)
+
+    def all(self, kind: Kind, lang: str) -> tuple[Document, ...]:
+        """Return every document of a kind and language, drafts included."""
+        return self.listings.get((kind, lang), ())
+
+
+def _listing_order(document: Document) -> tuple:
+    # Newest first where there is a date, then by title.
+    timestamp = document.date.timestamp() if document.date else float("-inf")
+    return (-timestamp, document.title.casefold(), document.slug)

@@ -1,0 +1,96 @@
+"""Error pages in the language of the URL, or in every language when it has none."""
+
+from __future__ import annotations
+
+from flask import Flask, g, redirect, render_template, request
+from markupsafe import Markup
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from . import i18n
+from .content import current_index
+
+#: Title and explanation of each error page.
+MESSAGES = {
+    400: (_l("Something was wrong with that request"),
+          _l("Your browser sent something this site could not understand. Go back, reload the page and try again.")),
+    403: (_l("You cannot see this page"),
+          _l("You do not have permission to see this page.")),
+    404: (_l("We couldn’t find that page"),
+          _l("The address may be mistyped, or the page may have moved or been removed.")),
+    405: (_l("That action is not possible here"),
+          _l("This page cannot be used that way. Go back and try again from the page itself.")),
+    410: (_l("That page has been removed"),
+          _l("What was here is no longer available.")),
+    413: (_l("That file is too large"),
+          _l("What you sent is larger than this site accepts. Go back and choose a smaller file.")),
+    429: (_l("Too many attempts"),
+          _l("You have tried too many times in a short while. Wait a few minutes, then try again.")),
+    500: (_l("Something went wrong on our side"),
+          _l("We have been told about the problem. Please try again in a few minutes.")),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Show every HTTP error with the portal's own bilingual pages."""
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected_error)
+
+
+def handle_http_error(error: HTTPException):
+    """Render an HTTP error; an old alias of a page redirects to it instead."""
+    if error.code == 404:
+        moved = _alias_target(request.path)
+        if moved is not None:
+            return redirect(moved, 301)
+    if error.code is None or error.code < 400:
+        return error
+    return render_error(error.code)
+
+
+def handle_unexpected_error(error: Exception):
+    """Turn an unhandled exception into the 500 page (it is logged by Flask)."""
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    return render_error(InternalServerError.code)
+
+
+def render_error(code: int):
+    """Render the error page for ``code`` in the URL's language, or all of them."""
+    lang = i18n.language_of_path(request.path)
+    codes = [lang] if lang else list(i18n.languages())
+    title, explanation = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
+    sections = []
+    for position, section_lang in enumerate(codes):
+        with i18n.language(section_lang):
+            # A rendered template is already escaped HTML.
+            sections.append(Markup(render_template(
+                "errors/_section.html", code=code, title=str(title),
+                explanation=str(explanation), heading_level=1 if position == 0 else 2,
+                section_lang=section_lang,
+            )))
+    g.lang_code = codes[0]
+    with i18n.language(codes[0]):
+        page = render_template(
+            "errors/error.html", code=code, sections=sections, bilingual=lang is None,
+            title=" / ".join(_titles(title, codes)),
+        )
+    return page, code
+
+
+def _titles(title, codes: list[str]) -> list[str]:
+    titles = []
+    for code in codes:
+        with i18n.language(code):
+            titles.append(str(title))
+    return titles
+
+
+def _alias_target(path: str) -> str | None:
+    from .public.views import document_url
+
+    alias = "/" + path.strip("/") + "/"
+    index = current_index()
+    key = index.aliases.get(alias)
+    document = key and index.get(*key)
+    return document_url(document) if document else None

@@ -1,0 +1,72 @@
+"""HTTP caching and security headers shared by every page."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterable
+
+from flask import Flask, Response, current_app, make_response, render_template, request
+
+from .config import PROJECT_ROOT
+
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "
+        "script-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+        "base-uri 'self'; form-action 'self'"
+    ),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Fingerprint this build (for ETags) and add security headers to responses."""
+    app.extensions["portal.build_id"] = build_fingerprint(
+        [PROJECT_ROOT / "templates", PROJECT_ROOT / "static", app.config["BABEL_TRANSLATION_DIRECTORIES"]]
+    )
+    app.after_request(_add_security_headers)
+
+
+def build_fingerprint(folders: Iterable[os.PathLike | str]) -> str:
+    """Hash the names, sizes and mtimes of the files that shape every page."""
+    digest = hashlib.blake2b(digest_size=8)
+    for folder in folders:
+        for directory, subdirectories, files in os.walk(folder):
+            subdirectories.sort()
+            for name in sorted(files):
+                stat = os.stat(os.path.join(directory, name))
+                digest.update(f"{directory}/{name}{stat.st_size}{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _add_security_headers(response: Response) -> Response:
+    for name, value in _SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def render_cached(template: str, *, validator: Iterable, status: int = 200, **context) -> Response:
+    """Render a public page with an ETag computed before rendering.
+
+    ``validator`` lists everything the page depends on besides the build
+    (content version, language, slug...). A matching ``If-None-Match`` gets a
+    304 without rendering at all.
+    """
+    build = current_app.extensions["portal.build_id"]
+    if current_app.debug:
+        # Templates reload on every change in debug: never trust an old ETag.
+        build = f"{build}-{time.time_ns()}"
+    seed = "\0".join(str(part) for part in (build, request.path, status, *validator))
+    etag = hashlib.blake2b(seed.encode(), digest_size=16).hexdigest()
+    if status == 200 and etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = make_response(render_template(template, **context), status)
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = int(current_app.config["PORTAL_PAGE_MAX_AGE"])
+    return response
