@@ -30,15 +30,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     validate(app.config, debug=app.debug, testing=app.testing)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import cli, content, errors, http, i18n
+    from . import cli, content, db, errors, http, i18n, security
+    from .apply import privacy
 
     i18n.init_app(app)
     http.init_app(app)
+    security.init_app(app)
+    db.init_app(app)
     content.init_app(app, timezone(app.config))
+    privacy.init_app(app)
 
+    from .apply import bp as apply_bp
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(apply_bp)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -15,6 +15,7 @@ from .content.loader import load
 from .i18n import translation_directory
 
 content_cli = AppGroup("content", help="Check the job postings and blog stories.")
+outbox_cli = AppGroup("outbox", help="Send the emails waiting in the outbox.")
 i18n_cli = AppGroup("i18n", help="Work with the interface translation catalogs.")
 
 
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     """Register the command groups on the app."""
     app.cli.add_command(content_cli)
     app.cli.add_command(i18n_cli)
+    app.cli.add_command(outbox_cli)
 
 
 @content_cli.command("check")
@@ -83,3 +85,32 @@ def i18n_init(locale: str) -> None:
 
 def _template():
     return catalogs.extract(PROJECT_ROOT, PROJECT_ROOT / "babel.cfg", "portal", "0.1")
+
+
+@outbox_cli.command("send")
+def outbox_send() -> None:
+    """Send every email still waiting (failed sends are retried).
+
+    Exits 1 if an email could not be sent, so a scheduler can alert.
+    """
+    from . import mail
+    from .db import db
+
+    if not current_app.config["PORTAL_SMTP_HOST"]:
+        click.echo("PORTAL_SMTP_HOST is not set: nothing can be sent.", err=True)
+        raise SystemExit(1)
+    report = mail.deliver(db.session, current_app.config)
+    click.echo(f"{report.sent} sent, {report.failed} failed, {report.skipped} being sent elsewhere")
+    if report.failed:
+        raise SystemExit(1)
+
+
+@outbox_cli.command("status")
+def outbox_status() -> None:
+    """Show how many emails are sent and waiting."""
+    from . import mail
+    from .db import db
+
+    counts = mail.outbox_counts(db.session)
+    click.echo(f"{counts['sent']} sent, {counts['waiting']} waiting "
+               f"({counts['failed']} after a failed try)")

@@ -23,10 +23,15 @@ DEFAULTS: dict[str, Any] = {
     # every request, a negative number never reloads.
     "PORTAL_CONTENT_RELOAD_INTERVAL": 2.0,
     "PORTAL_DEFAULT_LANGUAGE": "en",
-    # Languages in display order. "paths" are the words used in URLs.
+    # Languages in display order: the code is the URL prefix and the catalog
+    # folder, "locale" formats dates and numbers, "paths" are the URL words.
     "PORTAL_LANGUAGES": {
-        "en": {"name": "English", "paths": {"jobs": "jobs", "blog": "blog"}},
-        "fr": {"name": "Français", "paths": {"jobs": "emplois", "blog": "blogue"}},
+        "en": {"name": "English", "locale": "en_CA", "paths": {
+            "jobs": "jobs", "blog": "blog", "apply": "apply", "applications": "applications",
+        }},
+        "fr": {"name": "Français", "locale": "fr_CA", "paths": {
+            "jobs": "emplois", "blog": "blogue", "apply": "postuler", "applications": "candidatures",
+        }},
     },
     "PORTAL_ORGANISATION_NAME": {
         "en": "Northern Digital Service",
@@ -35,6 +40,26 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_TIMEZONE": "America/Toronto",
     # Cache-Control max-age, in seconds, for public pages.
     "PORTAL_PAGE_MAX_AGE": 60,
+    # Applications.
+    "PORTAL_MAX_RESUME_BYTES": 5 * 1024 * 1024,
+    "PORTAL_PRIVACY_NOTICE_DIR": str(PROJECT_ROOT / "privacy"),
+    "PORTAL_HIRING_CONTACT_EMAIL": "careers@nds-snn.example",
+    "PORTAL_APPLY_RATE_LIMIT": "10 per hour",
+    # "memory://" for one process; "redis://host:6379" shared by every server.
+    "PORTAL_RATELIMIT_STORAGE_URI": "memory://",
+    # How many reverse proxies to trust for the client address (X-Forwarded-For).
+    "PORTAL_PROXY_HOPS": 0,
+    # Send the session cookie over HTTPS only (set to true in production).
+    "PORTAL_SECURE_COOKIES": False,
+    # Email: an empty host keeps emails in the outbox until one is set.
+    "PORTAL_SMTP_HOST": "",
+    "PORTAL_SMTP_PORT": 25,
+    # "none", "starttls" or "ssl".
+    "PORTAL_SMTP_SECURITY": "none",
+    "PORTAL_SMTP_USERNAME": "",
+    "PORTAL_SMTP_PASSWORD": "",
+    "PORTAL_SMTP_TIMEOUT": 10,
+    "PORTAL_MAIL_FROM": "Careers <careers@nds-snn.example>",
 }
 
 
@@ -90,16 +115,16 @@ def validate(config: Mapping[str, Any], *, debug: bool, testing: bool) -> None:
             "is not one of PORTAL_LANGUAGES."
         )
     for code, language in languages.items():
-        missing = {"jobs", "blog"} - set(language.get("paths", {}))
-        if missing or "name" not in language:
+        if "name" not in language or not isinstance(language.get("paths"), dict):
             raise ConfigurationError(
-                f"PORTAL_LANGUAGES[{code!r}] needs a name and the URL words "
-                f"{sorted({'jobs', 'blog'})}."
+                f"PORTAL_LANGUAGES[{code!r}] needs a name and its URL words (paths)."
             )
         if code not in config["PORTAL_ORGANISATION_NAME"]:
             raise ConfigurationError(
                 f"PORTAL_ORGANISATION_NAME has no name for language {code!r}."
             )
+    if config["PORTAL_SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
+        raise ConfigurationError("PORTAL_SMTP_SECURITY must be none, starttls or ssl.")
 
 
 def timezone(config: Mapping[str, Any]) -> ZoneInfo:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask, g, redirect, render_template, request
 from markupsafe import Markup
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from . import i18n
 from .content import current_index
@@ -26,6 +27,8 @@ MESSAGES = {
           _l("What you sent is larger than this site accepts. Go back and choose a smaller file.")),
     429: (_l("Too many attempts"),
           _l("You have tried too many times in a short while. Wait a few minutes, then try again.")),
+    "csrf": (_l("This form has expired"),
+             _l("For your security, forms can only be sent from the page that showed them. Go back, reload the form and send it again.")),
     500: (_l("Something went wrong on our side"),
           _l("We have been told about the problem. Please try again in a few minutes.")),
 }
@@ -33,8 +36,9 @@ MESSAGES = {
 
 def init_app(app: Flask) -> None:
     """Show every HTTP error with the portal's own bilingual pages."""
+    # Unhandled exceptions reach this as InternalServerError (500), except
+    # when Flask propagates them (testing, debug), so tracebacks stay visible.
     app.register_error_handler(HTTPException, handle_http_error)
-    app.register_error_handler(Exception, handle_unexpected_error)
 
 
 def handle_http_error(error: HTTPException):
@@ -45,21 +49,14 @@ def handle_http_error(error: HTTPException):
             return redirect(moved, 301)
     if error.code is None or error.code < 400:
         return error
-    return render_error(error.code)
+    return render_error(error.code, "csrf" if isinstance(error, CSRFError) else None)
 
 
-def handle_unexpected_error(error: Exception):
-    """Turn an unhandled exception into the 500 page (it is logged by Flask)."""
-    if isinstance(error, HTTPException):
-        return handle_http_error(error)
-    return render_error(InternalServerError.code)
-
-
-def render_error(code: int):
+def render_error(code: int, reason: str | None = None):
     """Render the error page for ``code`` in the URL's language, or all of them."""
     lang = i18n.language_of_path(request.path)
     codes = [lang] if lang else list(i18n.languages())
-    title, explanation = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
+    title, explanation = MESSAGES.get(reason or code) or MESSAGES[400 if code < 500 else 500]
     sections = []
     for position, section_lang in enumerate(codes):
         with i18n.language(section_lang):

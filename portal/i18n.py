@@ -14,8 +14,11 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, g, request, url_for
 from flask.blueprints import BlueprintSetupState
+from datetime import datetime
+
 from babel import Locale
-from flask_babel import Babel, force_locale, gettext
+from babel.dates import get_timezone_name
+from flask_babel import Babel, force_locale, format_date, format_time, get_timezone, gettext
 
 from .config import PROJECT_ROOT, ConfigurationError
 
@@ -30,7 +33,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["PORTAL_DEFAULT_LANGUAGE"])
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["PORTAL_TIMEZONE"])
-    babel.init_app(app, locale_selector=current_language)
+    babel.init_app(app, locale_selector=current_locale)
     # Templates are extracted with "trimmed" (babel.cfg): render them the same way.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.extensions["portal.localized_endpoints"] = set()
@@ -39,7 +42,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_context)
     app.jinja_env.globals["gettext_in"] = gettext_in
     app.jinja_env.globals["language_name"] = language_name
-    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+    app.jinja_env.filters["deadline"] = format_deadline
 
 
 def languages() -> Mapping[str, Mapping]:
@@ -53,6 +56,30 @@ def current_language() -> str:
     Pure: it never writes to the session (Flask-Babel's locale selector).
     """
     return g.get(LANG_ARG) or current_app.config["PORTAL_DEFAULT_LANGUAGE"]
+
+
+def locale_for(code: str) -> str:
+    """Return the Babel locale of a language (``fr_CA`` for "fr"): Canadian
+    date, time and number formats; its catalog is found under ``fr/``."""
+    return current_app.config["PORTAL_LANGUAGES"].get(code, {}).get("locale", code)
+
+
+def current_locale() -> str:
+    """Return the Babel locale of this request's language."""
+    return locale_for(current_language())
+
+
+def format_deadline(moment: datetime) -> str:
+    """Return a deadline in the page locale and the portal's time zone,
+    e.g. "March 31, 2027 at 11:59 p.m. Eastern Time"."""
+    zone = get_timezone()
+    return gettext(
+        "%(date)s at %(time)s (%(zone)s)",
+        date=format_date(moment, "long"),
+        time=format_time(moment, "short"),
+        zone=get_timezone_name(moment.astimezone(zone), width="long", uncommon=False,
+                               locale=current_locale(), zone_variant="generic"),
+    )
 
 
 def language_of_path(path: str) -> str | None:
@@ -172,14 +199,14 @@ def language_name(code: str, in_language: str | None = None) -> str:
 
 def gettext_in(lang: str, message: str, **variables) -> str:
     """Translate ``message`` into ``lang`` whatever the page language."""
-    with force_locale(lang):
+    with force_locale(locale_for(lang)):
         return gettext(message, **variables)
 
 
 @contextmanager
 def language(lang: str) -> Iterator[None]:
     """Render what follows in ``lang`` (emails, bilingual pages)."""
-    with force_locale(lang):
+    with force_locale(locale_for(lang)):
         previous = g.get(LANG_ARG)
         g.lang_code = lang
         try:

@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+import io
+import os
+import re
+import shutil
+import socket
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from flask_migrate import upgrade
+from sqlalchemy import text
 
 from portal import create_app
 from portal.catalogs import compile_catalogs
 from portal.config import PROJECT_ROOT
+from portal.db import db
 
 SHARED = PROJECT_ROOT.parent / "shared"
 CORPUS = SHARED / "corpus" / "cds-site"
 SEEDS = SHARED / "seeds"
 FIXTURES = Path(__file__).parent / "fixtures"
 LANGUAGES = ("en", "fr")
+POSTGRESQL_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(
+        not POSTGRESQL_URL, reason="set PORTAL_TEST_DATABASE_URL to run the PostgreSQL tests")),
+]
+TABLES = ("outbox_email", "equity_response", "resume", "screening_answer",
+          "application_link", "application")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,6 +57,60 @@ def make_app(tmp_path):
         return create_app(config)
 
     return factory
+
+
+def _migrate(url: str) -> None:
+    app = create_app({"TESTING": True, "DATABASE_URL": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """An SQLite database migrated once, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "portal.sqlite3"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgresql_migrated():
+    """The PostgreSQL test database, emptied and migrated once per run."""
+    app = create_app({"TESTING": True, "DATABASE_URL": POSTGRESQL_URL})
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        db.engine.dispose()
+    _migrate(POSTGRESQL_URL)
+    return POSTGRESQL_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """A migrated, empty database: SQLite, and PostgreSQL when configured."""
+    if request.param == "sqlite":
+        path = tmp_path / "portal.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgresql_migrated")
+    app = create_app({"TESTING": True, "DATABASE_URL": url})
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def db_app(make_app, database_url):
+    """A portal with a migrated database; rate limits off unless a test sets one."""
+    app = make_app(DATABASE_URL=database_url, RATELIMIT_ENABLED=False)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -135,3 +206,90 @@ def parse_page(response, status: int = 200, lang: str | None = None) -> Page:
 @pytest.fixture
 def page():
     return parse_page
+
+
+@dataclass
+class SMTPServer:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    host: str
+    port: int
+    messages: list = field(default_factory=list)
+
+    def received(self):
+        return [message_from_bytes(raw, policy=policy.default) for raw in self.messages]
+
+
+class _Collector:
+    def __init__(self, server: SMTPServer) -> None:
+        self.server = server
+
+    async def handle_DATA(self, smtp_server, session, envelope):
+        self.server.messages.append(envelope.original_content or envelope.content)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """Start aiosmtpd on a free loopback port for one test."""
+    from aiosmtpd.controller import Controller
+
+    server = SMTPServer("127.0.0.1", free_port())
+    controller = Controller(_Collector(server), hostname=server.host, port=server.port)
+    controller.start()
+    yield server
+    controller.stop()
+
+
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
+
+
+def form_tokens(html: str) -> dict[str, str]:
+    """Return the hidden values a browser would send back with the form."""
+    return {
+        name: re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html).group(1)
+        for name in ("csrf_token", "submission_token")
+    }
+
+
+@pytest.fixture
+def application_form():
+    """Return a helper that fetches a form and returns valid data for it,
+    with overrides (None removes a field)."""
+
+    def fill(client, url: str, **overrides):
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        data = {
+            **form_tokens(response.get_data(as_text=True)),
+            "full_name": "Ada Tremblay",
+            "email": "Ada.Tremblay@Example.CA",
+            "phone": "613-555-0123",
+            "pronouns": "she/her",
+            "preferred_language": "en",
+            "about": "I build accessible services.",
+            "link_1": "https://example.org/portfolio",
+            "accommodation": "Extra time for written tests.",
+            "keep_for_future": "y",
+            "privacy_acknowledged": "y",
+            "resume": (io.BytesIO(PDF), "cv-ada.pdf"),
+        }
+        soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+        for fieldset in soup.select("fieldset[id^=question_]"):
+            data[fieldset["id"]] = fieldset.find("input")["value"]
+        for textarea in soup.select("textarea[id^=question_]"):
+            data[textarea["id"]] = "A thoughtful answer."
+        for name, value in overrides.items():
+            if value is None:
+                data.pop(name, None)
+            else:
+                data[name] = value
+        return data
+
+    return fill

@@ -108,8 +108,9 @@ def test_odd_values_are_kept_as_written(index):
 def test_drafts_are_not_served_and_hidden_postings_are_not_listed(index):
     assert index.get(Kind.POSTING, "en", "draft-role") is None
     hidden = index.get(Kind.POSTING, "en", "hidden-role")
-    assert hidden.is_open and not hidden.accepts_applications
-    listed = {doc.slug for doc in index.listed(Kind.POSTING, "en")}
+    now = datetime.now(TORONTO)
+    assert hidden.is_open(now) and not hidden.accepts_applications(now)
+    listed = {doc.slug for doc in index.listed(Kind.POSTING, "en", now)}
     assert "open-role" in listed
     assert not listed & {"hidden-role", "draft-role", "closed-role", "test--0000000000"}
 
@@ -150,7 +151,7 @@ def test_parse_date_accepts_a_bare_date():
 
 
 def test_stories_list_newest_first(index):
-    slugs = [doc.slug for doc in index.listed(Kind.STORY, "en")]
+    slugs = [doc.slug for doc in index.listed(Kind.STORY, "en", datetime.now(TORONTO))]
     assert slugs == ["dated-quoted-z", "dated-naive", "dated-offset", "dated-z"]
 
 

@@ -16,12 +16,15 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
 
 from . import frontmatter
-from .model import ContentIndex, Document, DocumentKey, Kind, Problem, Severity, slug_key
+from .model import (
+    Choice, ContentIndex, Document, DocumentKey, Kind, Problem, Question, QuestionType,
+    Severity, slug_key,
+)
 from .render import render_markdown
 
 #: Keys the portal reads, or knowingly ignores (Hugo and CMS bookkeeping).
@@ -30,12 +33,18 @@ KNOWN_KEYS = frozenset({
     "linkHidden", "leverId", "translationKey", "author", "date", "image",
     "image-alt", "image-translation", "thumb", "tags", "aliases", "url",
     "processed", "classification", "compensation", "term", "languageRequirement",
+    "closingDate", "questions",
 })
 #: Optional posting facts shown on the posting page, in this order.
 DETAIL_KEYS = ("classification", "compensation", "term", "languageRequirement")
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _TEST_TITLE = re.compile(r"^\s*test\b", re.I)
+_QUESTION_TYPES = {
+    "text": QuestionType.TEXT,
+    "yes-no": QuestionType.YES_NO, "yesno": QuestionType.YES_NO, "yes/no": QuestionType.YES_NO,
+    "choice": QuestionType.CHOICE, "single-choice": QuestionType.CHOICE,
+}
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0", ""}
 
@@ -142,6 +151,12 @@ class _Loader:
     def finish(self, roots: tuple[str, ...], signature: str) -> ContentIndex:
         self.classify()
         documents = [doc for doc in (self.build(source) for source in self.sources) if doc]
+        # Files whose front matter drew warnings (placeholders, stray keys,
+        # test postings) lose to clean files for one slug or key.
+        self.doubtful = {
+            source.display for source in self.sources
+            if any(problem.severity is Severity.WARNING for problem in source.problems)
+        }
         served = self.choose_slugs(documents)
         translations = self.pair(served)
         aliases = self.collect_aliases(served)
@@ -227,6 +242,8 @@ class _Loader:
             details=tuple(
                 (key, check.text(key)) for key in DETAIL_KEYS if check.text(key)
             ),
+            closing_at=check.closing_date(),
+            questions=check.questions(),
         )
         if document.image and not document.image_alt:
             source.problems.append(Problem(
@@ -249,13 +266,13 @@ class _Loader:
             by_slug[(document.kind, document.lang, slug_key(document.slug))].append(document)
         served = []
         for group in by_slug.values():
-            winner, *others = sorted(group, key=_preference)
+            winner, *others = sorted(group, key=self.preference)
             served.append(winner)
             for other in others:
                 self.report(
                     other.source, 1, Severity.WARNING,
                     f"slug {other.slug!r} is also used by {winner.source}, which is "
-                    "served instead (open, paired files win); rename one file",
+                    "served instead (published, clean, open, paired files win); rename one file",
                 )
         return served
 
@@ -271,7 +288,7 @@ class _Loader:
         for (kind, key), by_lang in groups.items():
             chosen = {}
             for lang, group in by_lang.items():
-                winner, *duplicates = sorted(group, key=_preference)
+                winner, *duplicates = sorted(group, key=self.preference)
                 chosen[lang] = winner
                 for duplicate in duplicates:
                     self.report(
@@ -282,6 +299,7 @@ class _Loader:
             slugs = {lang: doc.slug for lang, doc in chosen.items()}
             for document in chosen.values():
                 translations[(kind, document.lang, document.slug)] = slugs
+            self.compare_translations(list(chosen.values()))
         for document in documents:
             slugs = translations.get((document.kind, document.lang, document.slug), {})
             missing = [lang for lang in self.languages if lang not in slugs and lang != document.lang]
@@ -298,9 +316,39 @@ class _Loader:
                 )
         return translations
 
+    def preference(self, document: Document) -> tuple:
+        """Order documents competing for one slug or key: the first one wins.
+
+        Published before draft, clean front matter before doubtful, open
+        before archived, paired before keyless, then by path.
+        """
+        return (
+            document.draft,
+            document.source in self.doubtful,
+            document.archived,
+            document.translation_key is None,
+            document.source,
+        )
+
+    def compare_translations(self, documents: list[Document]) -> None:
+        """Report translations that disagree on what a candidate is asked."""
+        first, *others = sorted(documents, key=lambda doc: self.languages.index(doc.lang))
+        for other in others:
+            if _question_shape(other) != _question_shape(first):
+                self.report(
+                    other.source, 1, Severity.WARNING,
+                    f"questions differ from {first.source} (ids, types or choice ids): "
+                    "answers cannot be matched across languages",
+                )
+            if other.closing_at != first.closing_at:
+                self.report(
+                    other.source, 1, Severity.WARNING,
+                    f"closingDate differs from {first.source}",
+                )
+
     def collect_aliases(self, documents: list[Document]) -> dict[str, DocumentKey]:
         aliases: dict[str, DocumentKey] = {}
-        for document in sorted(documents, key=_preference):
+        for document in sorted(documents, key=self.preference):
             for alias in document.aliases:
                 if alias in aliases:
                     self.report(
@@ -322,14 +370,13 @@ def _markdown_files(folder: Path) -> Iterable[Path]:
                 yield Path(directory, name)
 
 
-def _preference(document: Document) -> tuple:
-    """Order documents competing for one slug or key: the first one wins."""
-    return (
-        document.draft,
-        document.archived,
-        document.translation_key is None,
-        document.source,
+def _question_shape(document: Document) -> tuple:
+    return tuple(
+        (q.id, q.type, q.required, tuple(choice.id for choice in q.choices))
+        for q in document.questions
     )
+
+
 
 
 class _FieldReader:
@@ -399,6 +446,43 @@ class _FieldReader:
             self.warn("date", f"date {value!r} is not a date this portal understands; ignored")
             return None
 
+    def closing_date(self) -> datetime | None:
+        value = self.data.get("closingDate")
+        if value is None or value == "":
+            return None
+        try:
+            # A date alone closes at the end of that day, local time.
+            return datetime.combine(date.fromisoformat(str(value).strip()), time(23, 59, 59),
+                                    tzinfo=self.timezone)
+        except ValueError:
+            pass
+        try:
+            return parse_date(value, self.timezone)
+        except ValueError:
+            self.warn(
+                "closingDate",
+                f"closingDate {value!r} is not an ISO 8601 date; the posting has no deadline",
+            )
+            return None
+
+    def questions(self) -> tuple[Question, ...]:
+        value = self.data.get("questions")
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.warn("questions", "questions must be a list; none are asked")
+            return ()
+        questions: list[Question] = []
+        for position, item in enumerate(value, start=1):
+            problem, question = _read_question(item)
+            if problem:
+                self.warn("questions", f"question {position}: {problem}; it is not asked")
+            elif question.id in {q.id for q in questions}:
+                self.warn("questions", f"question {position}: id {question.id!r} is used twice")
+            else:
+                questions.append(question)
+        return tuple(questions)
+
     def tags(self) -> tuple[str, ...]:
         value = self.data.get("tags")
         if value is None:
@@ -450,6 +534,46 @@ class _FieldReader:
     def test_posting(self, document: Document) -> None:
         if _TEST_TITLE.match(document.title):
             self.warn("title", f"looks like a CMS test posting (title {document.title!r})")
+
+
+def _read_question(item: Any) -> tuple[str | None, Question | None]:
+    """Return (problem, None) or (None, question) for one ``questions`` entry."""
+    if not isinstance(item, dict):
+        return "must be a mapping with id, type and label", None
+    question_id = str(item.get("id") or "").strip()
+    label = " ".join(str(item.get("label") or "").split())
+    kind = _QUESTION_TYPES.get(str(item.get("type") or "").strip().lower())
+    if not question_id:
+        return "has no id", None
+    if not label:
+        return "has no label", None
+    if kind is None:
+        return f"type {item.get('type')!r} is not text, yes-no or choice", None
+    choices: list[Choice] = []
+    if kind is QuestionType.CHOICE:
+        raw = item.get("choices")
+        if not isinstance(raw, list) or not raw:
+            return "a choice question needs a list of choices", None
+        for number, choice in enumerate(raw, start=1):
+            if isinstance(choice, dict):
+                choice_id = str(choice.get("id") or number).strip()
+                choice_label = " ".join(str(choice.get("label") or "").split())
+            else:
+                choice_id, choice_label = str(number), " ".join(str(choice).split())
+            if not choice_label:
+                return f"choice {number} has no label", None
+            choices.append(Choice(choice_id, choice_label))
+        if len({choice.id for choice in choices}) != len(choices):
+            return "two choices share an id", None
+    required = item.get("required", True)
+    return None, Question(
+        id=question_id,
+        type=kind,
+        label=label,
+        required=required if isinstance(required, bool) else str(required).lower() in _TRUE,
+        hint=" ".join(str(item.get("hint") or "").split()),
+        choices=tuple(choices),
+    )
 
 
 def parse_date(value: Any, timezone: tzinfo) -> datetime:

@@ -38,6 +38,38 @@ class Problem:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
 
 
+class QuestionType(StrEnum):
+    """The kinds of screening question a posting may ask."""
+
+    TEXT = "text"
+    YES_NO = "yes-no"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One answer offered by a single-choice question."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A screening question declared in a posting's front matter.
+
+    The EN and FR files of a posting declare the same ``id``s (and choice
+    ids), each with labels in its own language.
+    """
+
+    id: str
+    type: QuestionType
+    label: str
+    required: bool = True
+    hint: str = ""
+    choices: tuple[Choice, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     """A job posting or blog story in one language, body already sanitised."""
@@ -66,6 +98,9 @@ class Document:
     aliases: tuple[str, ...] = ()
     #: Optional posting facts, as (front-matter key, text), in file order.
     details: tuple[tuple[str, str], ...] = ()
+    #: When applications close (``closingDate``), aware; None: no deadline.
+    closing_at: datetime | None = None
+    questions: tuple[Question, ...] = ()
 
     @property
     def published(self) -> bool:
@@ -73,21 +108,29 @@ class Document:
         return not self.draft
 
     @property
-    def is_open(self) -> bool:
-        """A posting is open while it is published and not archived."""
-        return self.published and not self.archived
+    def posting_key(self) -> str:
+        """Identify the posting across languages (its translationKey), so
+        applications in English and French belong to one posting."""
+        return self.translation_key or f"{self.lang}:{self.slug}"
 
-    @property
-    def listed(self) -> bool:
-        """Shown in listings: open (for postings) and not hidden from them."""
-        if self.kind is Kind.POSTING:
-            return self.is_open and not self.link_hidden
-        return self.published and not self.link_hidden
+    def is_open(self, now: datetime) -> bool:
+        """Tell whether the posting is open at ``now``: published, not
+        archived, and its closing date (if any) not passed."""
+        if not self.published or self.archived:
+            return False
+        return self.closing_at is None or now <= self.closing_at
 
-    @property
-    def accepts_applications(self) -> bool:
-        """An open posting offers the apply action unless its form is hidden."""
-        return self.kind is Kind.POSTING and self.is_open and not self.form_hidden
+    def is_listed(self, now: datetime) -> bool:
+        """Tell whether listings show the document: open (for postings) and
+        not hidden from listings."""
+        if self.link_hidden:
+            return False
+        return self.is_open(now) if self.kind is Kind.POSTING else self.published
+
+    def accepts_applications(self, now: datetime) -> bool:
+        """Tell whether the apply form takes applications: an open posting
+        whose form is not hidden."""
+        return self.kind is Kind.POSTING and self.is_open(now) and not self.form_hidden
 
 
 def slug_key(slug: str) -> str:
@@ -187,9 +230,9 @@ class ContentIndex:
                 found[lang] = other
         return found
 
-    def listed(self, kind: Kind, lang: str) -> tuple[Document, ...]:
-        """Return the documents a listing page shows, in display order."""
-        return tuple(doc for doc in self.listings.get((kind, lang), ()) if doc.listed)
+    def listed(self, kind: Kind, lang: str, now: datetime) -> tuple[Document, ...]:
+        """Return the documents a listing page shows at ``now``, in display order."""
+        return tuple(doc for doc in self.listings.get((kind, lang), ()) if doc.is_listed(now))
 
     def all(self, kind: Kind, lang: str) -> tuple[Document, ...]:
         """Return every document of a kind and language, drafts included."""

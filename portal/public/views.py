@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import abort, g, redirect, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -40,11 +42,12 @@ def language_choice():
 def home():
     """Show the careers home page in one language."""
     index = current_index()
-    jobs = index.listed(Kind.POSTING, g.lang_code)
-    stories = index.listed(Kind.STORY, g.lang_code)
+    now = datetime.now(UTC)
+    jobs = index.listed(Kind.POSTING, g.lang_code, now)
+    stories = index.listed(Kind.STORY, g.lang_code, now)
     return render_cached(
         "public/home.html",
-        validator=(index.signature,),
+        validator=(index.signature, *(job.slug for job in jobs)),
         jobs=jobs[:HOME_LATEST_JOBS],
         job_count=len(jobs),
         stories=stories[:HOME_LATEST_STORIES],
@@ -55,10 +58,11 @@ def home():
 def jobs():
     """List the open job postings."""
     index = current_index()
+    postings = index.listed(Kind.POSTING, g.lang_code, datetime.now(UTC))
     return render_cached(
         "public/jobs.html",
-        validator=(index.signature,),
-        postings=index.listed(Kind.POSTING, g.lang_code),
+        validator=(index.signature, *(posting.slug for posting in postings)),
+        postings=postings,
     )
 
 
@@ -66,11 +70,16 @@ def jobs():
 def posting(slug: str):
     """Show one job posting; a closed one answers 410 Gone, still readable."""
     document = _find_document(Kind.POSTING, slug)
+    now = datetime.now(UTC)
+    is_open = document.is_open(now)
+    accepts_applications = document.accepts_applications(now)
     return render_cached(
         "public/posting.html",
-        validator=(current_index().signature, document.is_open),
-        status=200 if document.is_open else 410,
+        validator=(current_index().signature, is_open, accepts_applications),
+        status=200 if is_open else 410,
         posting=document,
+        is_open=is_open,
+        accepts_applications=accepts_applications,
         detail_labels=DETAIL_LABELS,
     )
 
@@ -82,7 +91,7 @@ def blog():
     return render_cached(
         "public/blog.html",
         validator=(index.signature,),
-        stories=index.listed(Kind.STORY, g.lang_code),
+        stories=index.listed(Kind.STORY, g.lang_code, datetime.now(UTC)),
     )
 
 
