@@ -42,9 +42,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from .apply import bp as apply_bp
     from .public import bp as public_bp
+    from .staff import auth as staff_auth
+    from .staff import bp as staff_bp
 
+    staff_auth.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(apply_bp)
+    app.register_blueprint(staff_bp)
     errors.init_app(app)
     cli.init_app(app)
     return app

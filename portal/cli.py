@@ -16,6 +16,8 @@ from .i18n import translation_directory
 
 content_cli = AppGroup("content", help="Check the job postings and blog stories.")
 outbox_cli = AppGroup("outbox", help="Send the emails waiting in the outbox.")
+staff_cli = AppGroup("staff", help="Manage hiring staff accounts.")
+retention_cli = AppGroup("retention", help="Delete applications kept longer than allowed.")
 i18n_cli = AppGroup("i18n", help="Work with the interface translation catalogs.")
 
 
@@ -24,6 +26,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(i18n_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(staff_cli)
+    app.cli.add_command(retention_cli)
 
 
 @content_cli.command("check")
@@ -114,3 +118,110 @@ def outbox_status() -> None:
     counts = mail.outbox_counts(db.session)
     click.echo(f"{counts['sent']} sent, {counts['waiting']} waiting "
                f"({counts['failed']} after a failed try)")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _account_or_exit(email: str):
+    from . import accounts
+    from .db import db
+
+    user = accounts.find_user(db.session, email)
+    if user is None:
+        click.echo(f"No staff account has the email {email}.", err=True)
+        raise SystemExit(1)
+    return user
+
+
+@staff_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "reviewer"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def staff_create(email: str, role: str, password_stdin: bool) -> None:
+    """Create a staff account with EMAIL (password prompted)."""
+    from datetime import UTC, datetime
+
+    from . import accounts
+    from .db import db
+
+    try:
+        user = accounts.create_user(db.session, email, _read_password(password_stdin), role,
+                                    now=datetime.now(UTC))
+    except accounts.AccountError as error:
+        click.echo(_ACCOUNT_MESSAGES.get(error.code, error.code), err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(f"Created {role} {user.email}.")
+
+
+@staff_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def staff_set_password(email: str, password_stdin: bool) -> None:
+    """Set the password of EMAIL; every session of the account is signed out."""
+    from . import accounts
+    from .db import db
+
+    user = _account_or_exit(email)
+    try:
+        accounts.set_password(db.session, user, _read_password(password_stdin))
+    except accounts.AccountError as error:
+        click.echo(_ACCOUNT_MESSAGES.get(error.code, error.code), err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(f"Password of {user.email} changed; its sessions are signed out.")
+
+
+@staff_cli.command("disable")
+@click.argument("email")
+def staff_disable(email: str) -> None:
+    """Disable EMAIL's account and sign it out everywhere."""
+    from . import accounts
+    from .db import db
+
+    user = _account_or_exit(email)
+    accounts.set_active(db.session, user, False)
+    db.session.commit()
+    click.echo(f"{user.email} is disabled and signed out.")
+
+
+_ACCOUNT_MESSAGES = {
+    "password_too_short": "The password must have at least 12 characters.",
+    "email_taken": "A staff account already has that email.",
+    "invalid_email": "That is not an email address.",
+    "unknown_role": "The role must be admin or reviewer.",
+}
+
+
+@retention_cli.command("purge")
+@click.option("--older-than", "older_than", default=None,
+              help="Delete applications to postings closed longer ago than this (2y, 18m, 90d). "
+                   "Default: PORTAL_RETENTION_PERIOD.")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; change nothing.")
+def retention_purge(older_than: str | None, dry_run: bool) -> None:
+    """Delete old applications with their files, answers and equity responses."""
+    from datetime import UTC, datetime
+
+    from . import retention
+    from .content import current_index
+    from .db import db
+
+    config = current_app.config
+    try:
+        period = retention.parse_period(older_than or config["PORTAL_RETENTION_PERIOD"])
+        consented = retention.parse_period(config["PORTAL_RETENTION_CONSENTED_PERIOD"])
+    except ValueError as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(2) from None
+    report = retention.purge(db.session, current_index(), now=datetime.now(UTC), period=period,
+                             consented_period=consented, dry_run=dry_run, actor="flask retention purge")
+    if not dry_run:
+        db.session.commit()
+    verb = "would delete" if dry_run else "deleted"
+    for key, count in sorted(report.applications.items()):
+        click.echo(f"{key}: {count}")
+    click.echo(f"{verb} {report.total} applications; {report.kept_open} belong to open postings")

@@ -28,9 +28,14 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_LANGUAGES": {
         "en": {"name": "English", "locale": "en_CA", "paths": {
             "jobs": "jobs", "blog": "blog", "apply": "apply", "applications": "applications",
+            "staff": "staff", "sign_in": "sign-in", "sign_out": "sign-out", "postings": "postings",
+            "audit": "audit", "equity": "equity", "accounts": "accounts", "password": "password",
         }},
         "fr": {"name": "Français", "locale": "fr_CA", "paths": {
             "jobs": "emplois", "blog": "blogue", "apply": "postuler", "applications": "candidatures",
+            "staff": "personnel", "sign_in": "connexion", "sign_out": "deconnexion",
+            "postings": "offres", "audit": "journal", "equity": "equite", "accounts": "comptes",
+            "password": "mot-de-passe",
         }},
     },
     "PORTAL_ORGANISATION_NAME": {
@@ -60,6 +65,13 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_SMTP_PASSWORD": "",
     "PORTAL_SMTP_TIMEOUT": 10,
     "PORTAL_MAIL_FROM": "Careers <careers@nds-snn.example>",
+    # Staff.
+    "PORTAL_STAFF_IDLE_MINUTES": 30,
+    # Retention: applications are deleted this long after their posting closed
+    # (two years: the Privacy Regulations' minimum for staffing records)...
+    "PORTAL_RETENTION_PERIOD": "2y",
+    # ...or this long when the candidate asked to be kept for future opportunities.
+    "PORTAL_RETENTION_CONSENTED_PERIOD": "3y",
 }
 
 

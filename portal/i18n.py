@@ -18,7 +18,9 @@ from datetime import datetime
 
 from babel import Locale
 from babel.dates import get_timezone_name
-from flask_babel import Babel, force_locale, format_date, format_time, get_timezone, gettext
+from flask_babel import (
+    Babel, force_locale, format_date, format_decimal, format_time, get_timezone, gettext,
+)
 
 from .config import PROJECT_ROOT, ConfigurationError
 
@@ -43,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["gettext_in"] = gettext_in
     app.jinja_env.globals["language_name"] = language_name
     app.jinja_env.filters["deadline"] = format_deadline
+    app.jinja_env.filters["filesize"] = format_file_size
 
 
 def languages() -> Mapping[str, Mapping]:
@@ -80,6 +83,13 @@ def format_deadline(moment: datetime) -> str:
         zone=get_timezone_name(moment.astimezone(zone), width="long", uncommon=False,
                                locale=current_locale(), zone_variant="generic"),
     )
+
+
+def format_file_size(size: int) -> str:
+    """Return a file size in the page locale: "850 KB", "1.2 MB", « 1,2 Mo »."""
+    if size < 1024 * 1024:
+        return gettext("%(size)s KB", size=format_decimal(max(1, round(size / 1024))))
+    return gettext("%(size)s MB", size=format_decimal(round(size / 1024 / 1024, 1)))
 
 
 def language_of_path(path: str) -> str | None:

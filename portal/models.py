@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
-    Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator,
+    Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -37,6 +38,11 @@ class Application(db.Model):
     """A candidate's application to one posting, in the language they chose."""
 
     __tablename__ = "application"
+    # The per-posting review table filters by status and pages by date.
+    __table_args__ = (
+        Index("ix_application_posting_submitted", "posting_key", "submitted_at", "id"),
+        Index("ix_application_posting_status_submitted", "posting_key", "status", "submitted_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Shown to the candidate and quoted in emails: XXXX-XXXX-XXXX.
@@ -44,7 +50,7 @@ class Application(db.Model):
     #: Hidden form value: a re-sent or double-clicked form creates one row.
     submission_token: Mapped[str] = mapped_column(String(64), unique=True)
     #: The posting's translationKey (or lang:slug), shared by its translations.
-    posting_key: Mapped[str] = mapped_column(String(300), index=True)
+    posting_key: Mapped[str] = mapped_column(String(300))
     posting_lang: Mapped[str] = mapped_column(String(10))
     posting_slug: Mapped[str] = mapped_column(String(300))
     posting_title: Mapped[str] = mapped_column(String(500))
@@ -57,9 +63,15 @@ class Application(db.Model):
     accommodation: Mapped[str | None] = mapped_column(Text)
     keep_for_future: Mapped[bool] = mapped_column(Boolean, default=False)
     privacy_notice_version: Mapped[str] = mapped_column(String(50))
-    status: Mapped[str] = mapped_column(String(20), default="received", index=True)
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    status_changes: Mapped[list[StatusChange]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="StatusChange.changed_at"
+    )
+    notes: Mapped[list[Note]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Note.created_at"
+    )
     links: Mapped[list[ApplicationLink]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="ApplicationLink.position"
     )
@@ -165,3 +177,120 @@ class OutboxEmail(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     #: Set while one sender works on the email, so two senders never both send it.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class StaffUser(db.Model):
+    """A member of the hiring staff: an admin, or a reviewer of assigned postings."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    assignments: Mapped[list[Assignment]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Assignment.posting_key"
+    )
+
+
+class Assignment(db.Model):
+    """A reviewer may see the applications to one posting (by translationKey)."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("staff_user_id", "posting_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    posting_key: Mapped[str] = mapped_column(String(300), index=True)
+
+
+class StaffSession(db.Model):
+    """A signed-in browser. The cookie holds only ``token``; revoking the row
+    signs that browser out on its next request."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[StaffUser] = relationship()
+
+
+class StatusChange(db.Model):
+    """One step of an application through the pipeline: who, when, why."""
+
+    __tablename__ = "status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    #: The record of decision: required for a rejection.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    author: Mapped[StaffUser | None] = relationship()
+
+
+class Note(db.Model):
+    """A reviewer's note on an application; notes are never edited."""
+
+    __tablename__ = "note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), index=True
+    )
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    author: Mapped[StaffUser | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Append-only record of access to personal information and of staff actions.
+
+    Deliberately without foreign keys: entries outlive the applications and
+    accounts they mention (a purge is itself audited).
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    #: The email of the actor (or the email tried, for a failed sign-in).
+    actor: Mapped[str] = mapped_column(String(320), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    application_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    posting_key: Mapped[str | None] = mapped_column(String(300))
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class PostingClosure(db.Model):
+    """When the portal first saw a posting closed: the start of its retention clock."""
+
+    __tablename__ = "posting_closure"
+
+    posting_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime())

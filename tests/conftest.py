@@ -33,7 +33,8 @@ BACKENDS = [
     pytest.param("postgresql", marks=pytest.mark.skipif(
         not POSTGRESQL_URL, reason="set PORTAL_TEST_DATABASE_URL to run the PostgreSQL tests")),
 ]
-TABLES = ("outbox_email", "equity_response", "resume", "screening_answer",
+TABLES = ("audit_event", "posting_closure", "note", "status_change", "staff_session", "assignment",
+          "staff_user", "outbox_email", "equity_response", "resume", "screening_answer",
           "application_link", "application")
 
 

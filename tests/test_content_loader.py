@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from portal.content import ContentStore, Kind, Severity
-from portal.content.loader import load, normalise_translation_key, parse_date
+from portal.content.fields import normalise_translation_key, parse_date
+from portal.content.loader import load
 
 from .conftest import FIXTURES
 

@@ -6,17 +6,18 @@ import secrets
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import format_decimal, gettext
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.fields import EmailField, TelField, URLField
-from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
 from ..applications import Answer, EquityAnswers, Submission
 from ..content.model import Question, QuestionType
+from ..i18n import format_file_size
 from .uploads import UploadRejected, check_resume
 
 ABOUT_MAX_WORDS = 300
@@ -69,12 +70,12 @@ class ApplicationForm(FlaskForm):
     submission_token = HiddenField()
     full_name = StringField(
         _l("Full name"),
-        validators=[InputRequired(_l("Enter your full name")),
+        validators=[DataRequired(_l("Enter your full name")),
                     Length(max=200, message=_l("Use 200 characters or fewer"))],
     )
     email = EmailField(
         _l("Email address"),
-        validators=[InputRequired(_l("Enter your email address")),
+        validators=[DataRequired(_l("Enter your email address")),
                     Length(max=320, message=_l("Use 320 characters or fewer"))],
     )
     phone = TelField(
@@ -190,7 +191,7 @@ class ApplicationForm(FlaskForm):
         except UploadRejected as rejected:
             message = UPLOAD_MESSAGES[rejected.reason]
             if rejected.reason == "size":
-                message = message % {"size": human_size(self.max_resume_bytes)}
+                message = message % {"size": format_file_size(self.max_resume_bytes)}
             raise ValidationError(message) from None
 
     def validate_equity_prefer_not(self, field) -> None:
@@ -198,11 +199,6 @@ class ApplicationForm(FlaskForm):
             raise ValidationError(
                 _l("Choose “I prefer not to answer” alone, or the groups you belong to")
             )
-
-
-def human_size(size: int) -> str:
-    """Return a file size in the page locale, like "5 MB" or "5 Mo"."""
-    return gettext("%(size)s MB", size=format_decimal(round(size / 1024 / 1024, 1)))
 
 
 def _add_links(form_class) -> None:
@@ -223,8 +219,9 @@ def form_for(questions: tuple[Question, ...]):
         pass
 
     for position, question in enumerate(questions):
+        # DataRequired: an answer of spaces only is no answer.
         required = (
-            [InputRequired(_l("Answer this question"))] if question.required else [Optional()]
+            [DataRequired(_l("Answer this question"))] if question.required else [Optional()]
         )
         if question.type is QuestionType.TEXT:
             field = TextAreaField(

@@ -10,12 +10,11 @@ from sqlalchemy import select
 from .. import applications, mail
 from ..content import Document, Kind, current_index
 from ..db import db
-from ..i18n import LANG_ARG, languages, set_translations
-from ..i18n import localized_route
+from ..i18n import LANG_ARG, format_file_size, languages, localized_route, set_translations
 from ..models import Application
 from ..security import apply_rate_limit, limiter
 from . import bp
-from .forms import ABOUT_MAX_WORDS, form_for, human_size
+from .forms import ABOUT_MAX_WORDS, form_for
 from .privacy import privacy_notice
 
 #: How many of its own applications a browser can see the confirmation of.
@@ -67,7 +66,7 @@ def form(slug: str):
         form=form,
         privacy=privacy_notice(g.lang_code),
         about_max_words=ABOUT_MAX_WORDS,
-        max_size=human_size(form.max_resume_bytes),
+        max_size=format_file_size(form.max_resume_bytes),
     )
 
 

@@ -8,54 +8,19 @@ A broken file is reported and skipped; it never stops the rest loading.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
-import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, tzinfo
+from datetime import tzinfo
 from pathlib import Path
-from typing import Any
 
 from . import frontmatter
-from .model import (
-    Choice, ContentIndex, Document, DocumentKey, Kind, Problem, Question, QuestionType,
-    Severity, slug_key,
-)
+from .fields import DETAIL_KEYS, FieldReader
+from .model import ContentIndex, Document, DocumentKey, Kind, Problem, Severity, slug_key
 from .render import render_markdown
-
-#: Keys the portal reads, or knowingly ignores (Hugo and CMS bookkeeping).
-KNOWN_KEYS = frozenset({
-    "title", "description", "layout", "type", "archived", "draft", "formHidden",
-    "linkHidden", "leverId", "translationKey", "author", "date", "image",
-    "image-alt", "image-translation", "thumb", "tags", "aliases", "url",
-    "processed", "classification", "compensation", "term", "languageRequirement",
-    "closingDate", "questions",
-})
-#: Optional posting facts shown on the posting page, in this order.
-DETAIL_KEYS = ("classification", "compensation", "term", "languageRequirement")
-
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_TEST_TITLE = re.compile(r"^\s*test\b", re.I)
-_QUESTION_TYPES = {
-    "text": QuestionType.TEXT,
-    "yes-no": QuestionType.YES_NO, "yesno": QuestionType.YES_NO, "yes/no": QuestionType.YES_NO,
-    "choice": QuestionType.CHOICE, "single-choice": QuestionType.CHOICE,
-}
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0", ""}
-
-
-def normalise_translation_key(value: Any) -> str | None:
-    """Return the pairing form of a translationKey: trimmed, lower-case, no trailing slash."""
-    if value is None:
-        return None
-    key = str(value).strip().lower().rstrip("/").strip()
-    return key or None
-
 
 def scan_signature(roots: Sequence[str | os.PathLike]) -> str:
     """Return a cheap fingerprint of every file's path, size and mtime under ``roots``."""
@@ -206,8 +171,7 @@ class _Loader:
     def build(self, source: _Source) -> Document | None:
         if source.kind is None:
             return None
-        data = source.parsed.data
-        check = _FieldReader(source, self.timezone)
+        check = FieldReader(source, self.timezone)
         title = check.text("title")
         if not title:
             source.problems.append(Problem(
@@ -375,221 +339,3 @@ def _question_shape(document: Document) -> tuple:
         (q.id, q.type, q.required, tuple(choice.id for choice in q.choices))
         for q in document.questions
     )
-
-
-
-
-class _FieldReader:
-    """Read front-matter values of one file, reporting what is odd about them."""
-
-    def __init__(self, source: _Source, timezone: tzinfo) -> None:
-        self.source = source
-        self.data = source.parsed.data
-        self.timezone = timezone
-
-    def warn(self, key: str, message: str, severity: Severity = Severity.WARNING) -> None:
-        self.source.problems.append(
-            Problem(self.source.display, self.source.line_of(key), severity, message)
-        )
-
-    def text(self, key: str) -> str:
-        value = self.data.get(key)
-        if value is None:
-            return ""
-        if isinstance(value, (list, dict)):
-            self.warn(key, f"{key!r} should be text, not a {type(value).__name__}")
-            return ""
-        return " ".join(str(value).split())
-
-    def names(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if isinstance(value, list):
-            return ", ".join(str(item).strip() for item in value if item) or None
-        return self.text(key) or None
-
-    def flag(self, key: str) -> bool:
-        value = self.data.get(key)
-        if value is None or isinstance(value, bool):
-            return bool(value)
-        if str(value).strip().lower() in _TRUE:
-            return True
-        if str(value).strip().lower() not in _FALSE:
-            self.warn(key, f"{key}: {value!r} is not true or false; taken as false")
-        return False
-
-    def translation_key(self) -> str | None:
-        raw = self.data.get("translationKey")
-        key = normalise_translation_key(raw)
-        if key is not None and key.isdigit():
-            self.warn(
-                "translationKey",
-                f"translationKey {key!r} is a bare number, probably a CMS placeholder",
-            )
-        return key
-
-    def lever_id(self) -> str | None:
-        value = self.data.get("leverId")
-        if value is None:
-            return None
-        text = str(value).strip()
-        if not _UUID.match(text):
-            self.warn("leverId", f"leverId {text!r} is not a Lever posting id (a UUID)")
-        return text or None
-
-    def date(self) -> datetime | None:
-        value = self.data.get("date")
-        if value is None or value == "":
-            return None
-        try:
-            return parse_date(value, self.timezone)
-        except ValueError:
-            self.warn("date", f"date {value!r} is not a date this portal understands; ignored")
-            return None
-
-    def closing_date(self) -> datetime | None:
-        value = self.data.get("closingDate")
-        if value is None or value == "":
-            return None
-        try:
-            # A date alone closes at the end of that day, local time.
-            return datetime.combine(date.fromisoformat(str(value).strip()), time(23, 59, 59),
-                                    tzinfo=self.timezone)
-        except ValueError:
-            pass
-        try:
-            return parse_date(value, self.timezone)
-        except ValueError:
-            self.warn(
-                "closingDate",
-                f"closingDate {value!r} is not an ISO 8601 date; the posting has no deadline",
-            )
-            return None
-
-    def questions(self) -> tuple[Question, ...]:
-        value = self.data.get("questions")
-        if value is None:
-            return ()
-        if not isinstance(value, list):
-            self.warn("questions", "questions must be a list; none are asked")
-            return ()
-        questions: list[Question] = []
-        for position, item in enumerate(value, start=1):
-            problem, question = _read_question(item)
-            if problem:
-                self.warn("questions", f"question {position}: {problem}; it is not asked")
-            elif question.id in {q.id for q in questions}:
-                self.warn("questions", f"question {position}: id {question.id!r} is used twice")
-            else:
-                questions.append(question)
-        return tuple(questions)
-
-    def tags(self) -> tuple[str, ...]:
-        value = self.data.get("tags")
-        if value is None:
-            return ()
-        items = value if isinstance(value, list) else [value]
-        return tuple(" ".join(str(item).split()) for item in items if str(item or "").strip())
-
-    def aliases(self) -> tuple[str, ...]:
-        found = []
-        for key in ("aliases", "url"):
-            value = self.data.get(key)
-            for item in value if isinstance(value, list) else [value]:
-                if item and str(item).strip().strip("/"):
-                    found.append("/" + str(item).strip().strip("/") + "/")
-        return tuple(dict.fromkeys(found))
-
-    def unknown_keys(self) -> None:
-        for key in self.data:
-            if key in KNOWN_KEYS:
-                continue
-            folded = {known.replace("-", "").lower(): known for known in KNOWN_KEYS}
-            plain = key.replace(" ", "").replace("-", "").replace("_", "").lower()
-            guess = folded.get(plain) or next(
-                iter(difflib.get_close_matches(key, KNOWN_KEYS, n=1)), None
-            )
-            hint = f"; did you mean {guess!r}?" if guess else ""
-            self.warn(key, f"unknown front-matter key {key!r} ignored{hint}")
-        present = [key for key in DETAIL_KEYS if key in self.data]
-        if present:
-            self.warn(
-                present[0],
-                f"optional posting details {', '.join(present)} shown on the posting page",
-                Severity.NOTE,
-            )
-
-    def path_segments(self) -> None:
-        source = self.source
-        parts = (*source.folder, source.stem)
-        for index, part in enumerate(parts[:-1]):
-            if part.endswith("-") or parts[index + 1].startswith("-"):
-                joined = "/".join(parts[index:])
-                self.warn(
-                    "title",
-                    f"path '{joined}' looks like a title containing '/' split into "
-                    f"folders; the slug is {source.stem!r}",
-                )
-                return
-
-    def test_posting(self, document: Document) -> None:
-        if _TEST_TITLE.match(document.title):
-            self.warn("title", f"looks like a CMS test posting (title {document.title!r})")
-
-
-def _read_question(item: Any) -> tuple[str | None, Question | None]:
-    """Return (problem, None) or (None, question) for one ``questions`` entry."""
-    if not isinstance(item, dict):
-        return "must be a mapping with id, type and label", None
-    question_id = str(item.get("id") or "").strip()
-    label = " ".join(str(item.get("label") or "").split())
-    kind = _QUESTION_TYPES.get(str(item.get("type") or "").strip().lower())
-    if not question_id:
-        return "has no id", None
-    if not label:
-        return "has no label", None
-    if kind is None:
-        return f"type {item.get('type')!r} is not text, yes-no or choice", None
-    choices: list[Choice] = []
-    if kind is QuestionType.CHOICE:
-        raw = item.get("choices")
-        if not isinstance(raw, list) or not raw:
-            return "a choice question needs a list of choices", None
-        for number, choice in enumerate(raw, start=1):
-            if isinstance(choice, dict):
-                choice_id = str(choice.get("id") or number).strip()
-                choice_label = " ".join(str(choice.get("label") or "").split())
-            else:
-                choice_id, choice_label = str(number), " ".join(str(choice).split())
-            if not choice_label:
-                return f"choice {number} has no label", None
-            choices.append(Choice(choice_id, choice_label))
-        if len({choice.id for choice in choices}) != len(choices):
-            return "two choices share an id", None
-    required = item.get("required", True)
-    return None, Question(
-        id=question_id,
-        type=kind,
-        label=label,
-        required=required if isinstance(required, bool) else str(required).lower() in _TRUE,
-        hint=" ".join(str(item.get("hint") or "").split()),
-        choices=tuple(choices),
-    )
-
-
-def parse_date(value: Any, timezone: tzinfo) -> datetime:
-    """Parse any date format the CDS site used into an aware datetime.
-
-    ``2019-07-23T13:00:00.000Z``, ``2023-05-01 12:00:00 -0400``,
-    ``2024-01-02T10:00:00`` (local time) and ``2024-01-02`` are understood.
-    """
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        text = str(value).strip()
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            moment = datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone)
-    return moment.astimezone(timezone)

@@ -1,0 +1,64 @@
+"""The audit log: who did what, when and from where. Entries are only ever added."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from .models import AuditEvent
+
+#: Every action the portal records, so filters and tests know the full list.
+ACTIONS = (
+    "sign_in", "sign_in_failed", "sign_in_refused", "sign_out", "password_changed",
+    "view_application", "download_resume", "change_status", "add_note", "export_csv",
+    "view_equity_report", "manage_staff", "purge",
+)
+
+
+def record(session: Session, action: str, *, actor: str = "", staff_user_id: int | None = None,
+           application_id: int | None = None, posting_key: str | None = None,
+           ip_address: str = "", detail: str = "", at: datetime | None = None) -> AuditEvent:
+    """Add one audit entry to the caller's transaction."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    event = AuditEvent(
+        at=at or datetime.now(UTC), action=action, actor=actor, staff_user_id=staff_user_id,
+        application_id=application_id, posting_key=posting_key, ip_address=ip_address[:64],
+        detail=detail,
+    )
+    session.add(event)
+    return event
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What an admin is looking for in the log."""
+
+    action: str = ""
+    actor: str = ""
+    application_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def query(filters: AuditFilter) -> Select:
+    """Return the entries matching ``filters``, newest first."""
+    statement = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if filters.action:
+        statement = statement.where(AuditEvent.action == filters.action)
+    if filters.actor:
+        statement = statement.where(AuditEvent.actor.ilike(f"%{_escape_like(filters.actor)}%", escape="\\"))
+    if filters.application_id is not None:
+        statement = statement.where(AuditEvent.application_id == filters.application_id)
+    if filters.since is not None:
+        statement = statement.where(AuditEvent.at >= filters.since)
+    if filters.until is not None:
+        statement = statement.where(AuditEvent.at < filters.until)
+    return statement
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

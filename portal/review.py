@@ -1,0 +1,297 @@
+"""Reviewing applications: who may see what, the pipeline, notes, lists, exports.
+
+Functions take a session and flush; the view commits once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, case, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from . import audit
+from .models import Application, EquityResponse, Note, StaffUser, StatusChange
+
+STATUSES = ("received", "screening", "interview", "offer", "hired", "rejected", "withdrawn")
+#: The pipeline: where an application may go from each status.
+TRANSITIONS = {
+    "received": ("screening", "rejected", "withdrawn"),
+    "screening": ("interview", "rejected", "withdrawn"),
+    "interview": ("offer", "rejected", "withdrawn"),
+    "offer": ("hired", "rejected", "withdrawn"),
+    "hired": (),
+    "rejected": (),
+    "withdrawn": (),
+}
+PAGE_SIZE = 50
+#: Counts below this are not shown in the equity report.
+SMALL_COUNT = 5
+EQUITY_GROUPS = ("woman", "indigenous", "disability", "visible_minority", "prefer_not_to_answer")
+SORTS = ("newest", "oldest", "name")
+
+
+class ReviewError(ValueError):
+    """A review action that the rules refuse; ``code`` says which rule."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def can_see(user: StaffUser, posting_key: str) -> bool:
+    """Admins see every posting; reviewers only those assigned to them."""
+    if user.role == "admin":
+        return True
+    return any(assignment.posting_key == posting_key for assignment in user.assignments)
+
+
+def visible_keys(user: StaffUser) -> set[str] | None:
+    """Return the posting keys a user may see, or None for all of them."""
+    if user.role == "admin":
+        return None
+    return {assignment.posting_key for assignment in user.assignments}
+
+
+def status_counts(session: Session, posting_keys: set[str] | None) -> dict[str, dict[str, int]]:
+    """Count applications per posting and status."""
+    statement = select(Application.posting_key, Application.status, func.count(Application.id))
+    if posting_keys is not None:
+        statement = statement.where(Application.posting_key.in_(posting_keys))
+    counts: dict[str, dict[str, int]] = {}
+    for key, status, number in session.execute(statement.group_by(Application.posting_key, Application.status)):
+        counts.setdefault(key, {})[status] = number
+    return counts
+
+
+def stored_titles(session: Session, posting_keys: set[str] | None) -> dict[str, str]:
+    """Return a title for every posting that has applications (from the
+    applications themselves, for postings no longer in the content)."""
+    statement = select(Application.posting_key, func.max(Application.posting_title))
+    if posting_keys is not None:
+        statement = statement.where(Application.posting_key.in_(posting_keys))
+    return dict(session.execute(statement.group_by(Application.posting_key)).all())
+
+
+def allowed_transitions(status: str) -> tuple[str, ...]:
+    """Return the statuses an application may move to from ``status``."""
+    return TRANSITIONS.get(status, ())
+
+
+def change_status(session: Session, application: Application, to_status: str, *, reason: str,
+                  user: StaffUser, now: datetime, ip_address: str = "") -> StatusChange:
+    """Move an application along the pipeline, keeping the history.
+
+    Raises ReviewError("not_allowed") for a move the pipeline forbids and
+    ReviewError("reason_required") for a rejection without a written reason.
+    """
+    if to_status not in allowed_transitions(application.status):
+        raise ReviewError("not_allowed")
+    reason = reason.strip()
+    if to_status == "rejected" and not reason:
+        raise ReviewError("reason_required")
+    change = StatusChange(application_id=application.id, from_status=application.status,
+                          to_status=to_status, reason=reason, staff_user_id=user.id,
+                          changed_at=now)
+    application.status_changes.append(change)
+    audit.record(session, "change_status", actor=user.email, staff_user_id=user.id,
+                 application_id=application.id, posting_key=application.posting_key,
+                 ip_address=ip_address, detail=f"{change.from_status} -> {to_status}", at=now)
+    application.status = to_status
+    session.flush()
+    return change
+
+
+def bulk_change_status(session: Session, applications: list[Application], to_status: str, *,
+                       reason: str, user: StaffUser, now: datetime,
+                       ip_address: str = "") -> tuple[list[Application], list[Application]]:
+    """Change the status of several applications; return (changed, skipped).
+
+    Applications for which the move is not allowed are skipped, not failed.
+    A rejection still needs its reason (ReviewError("reason_required")).
+    """
+    if to_status == "rejected" and not reason.strip():
+        raise ReviewError("reason_required")
+    changed, skipped = [], []
+    for application in applications:
+        try:
+            change_status(session, application, to_status, reason=reason, user=user, now=now,
+                          ip_address=ip_address)
+        except ReviewError:
+            skipped.append(application)
+        else:
+            changed.append(application)
+    return changed, skipped
+
+
+def add_note(session: Session, application: Application, body: str, *, user: StaffUser,
+             now: datetime, ip_address: str = "") -> Note:
+    """Append a note; notes cannot be edited or deleted afterwards."""
+    body = body.strip()
+    if not body:
+        raise ReviewError("empty_note")
+    note = Note(application_id=application.id, staff_user_id=user.id, body=body, created_at=now)
+    application.notes.append(note)
+    audit.record(session, "add_note", actor=user.email, staff_user_id=user.id,
+                 application_id=application.id, posting_key=application.posting_key,
+                 ip_address=ip_address, at=now)
+    session.flush()
+    return note
+
+
+@dataclass(frozen=True)
+class ApplicationFilter:
+    """What a reviewer narrows a posting's applications to."""
+
+    status: str = ""
+    search: str = ""
+    submitted_from: datetime | None = None
+    submitted_before: datetime | None = None
+    sort: str = "newest"
+
+
+@dataclass(frozen=True)
+class ApplicationPage:
+    """One page of a posting's applications, with cursors to its neighbours."""
+
+    rows: list[Application]
+    total: int
+    next_cursor: str | None
+    previous_cursor: str | None = None
+    first: bool = True
+
+
+def filtered(posting_key: str, filters: ApplicationFilter) -> Select:
+    """Return the applications to ``posting_key`` matching ``filters``."""
+    statement = select(Application).where(Application.posting_key == posting_key)
+    if filters.status:
+        statement = statement.where(Application.status == filters.status)
+    if filters.search:
+        pattern = "%" + filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(or_(Application.full_name.ilike(pattern, escape="\\"),
+                                        Application.email.ilike(pattern, escape="\\")))
+    if filters.submitted_from is not None:
+        statement = statement.where(Application.submitted_at >= filters.submitted_from)
+    if filters.submitted_before is not None:
+        statement = statement.where(Application.submitted_at < filters.submitted_before)
+    return statement
+
+
+def _sort_columns(sort: str):
+    if sort == "name":
+        return (Application.full_name, Application.id), False
+    if sort == "oldest":
+        return (Application.submitted_at, Application.id), False
+    return (Application.submitted_at, Application.id), True
+
+
+def page_of_applications(session: Session, posting_key: str, filters: ApplicationFilter,
+                         cursor: str | None = None, page_size: int = PAGE_SIZE) -> ApplicationPage:
+    """Return one page, found by keyset (no OFFSET), so page 2,000 of
+    100,000 applications costs what page 1 does."""
+    columns, descending = _sort_columns(filters.sort)
+    direction, values = decode_cursor(cursor)
+    backwards = direction == "before"
+    statement = filtered(posting_key, filters)
+    if values is not None:
+        key = tuple_(*columns)
+        after = (key < tuple_(*values)) if descending else (key > tuple_(*values))
+        before = (key > tuple_(*values)) if descending else (key < tuple_(*values))
+        statement = statement.where(before if backwards else after)
+    reverse = descending != backwards
+    order = [column.desc() if reverse else column.asc() for column in columns]
+    rows = list(session.scalars(statement.order_by(*order).limit(page_size + 1)))
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+    total = session.scalar(select(func.count()).select_from(filtered(posting_key, filters).subquery()))
+    has_next = more if not backwards else True
+    has_previous = (values is not None) if not backwards else more
+    return ApplicationPage(
+        rows=rows,
+        total=total,
+        next_cursor=encode_cursor("after", rows[-1], filters.sort) if rows and has_next else None,
+        previous_cursor=encode_cursor("before", rows[0], filters.sort) if rows and has_previous else None,
+        first=not has_previous,
+    )
+
+
+def encode_cursor(direction: str, application: Application, sort: str) -> str:
+    """Return an opaque cursor pointing just past ``application``."""
+    first = application.full_name if sort == "name" else application.submitted_at.isoformat()
+    raw = json.dumps([direction, first, application.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[str | None, tuple | None]:
+    """Return (direction, sort values) from a cursor; (None, None) if absent or malformed."""
+    if not cursor:
+        return None, None
+    try:
+        direction, first, identifier = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if direction not in ("after", "before") or not isinstance(identifier, int):
+            return None, None
+        if isinstance(first, str) and len(first) >= 19 and first[4] == "-" and first[10] == "T":
+            first = datetime.fromisoformat(first)
+        return direction, (first, identifier)
+    except (ValueError, TypeError):
+        return None, None
+
+
+@dataclass
+class EquityRow:
+    """Self-identification counts for one posting; None means "fewer than 5"."""
+
+    posting_key: str
+    applications: int
+    respondents: int | None
+    groups: dict[str, int | None] = field(default_factory=dict)
+
+
+def equity_report(session: Session, posting_keys: list[str]) -> list[EquityRow]:
+    """Count self-identified groups per posting, hiding any count under 5."""
+    sums = [func.sum(case((getattr(EquityResponse, group), 1), else_=0)) for group in EQUITY_GROUPS]
+    responses = {
+        row[0]: row[1:]
+        for row in session.execute(
+            select(EquityResponse.posting_key, func.count(EquityResponse.id), *sums)
+            .group_by(EquityResponse.posting_key)
+        )
+    }
+    applications = dict(session.execute(
+        select(Application.posting_key, func.count(Application.id)).group_by(Application.posting_key)
+    ).all())
+    report = []
+    for key in posting_keys:
+        respondents, *groups = responses.get(key, (0,) + (0,) * len(EQUITY_GROUPS))
+        report.append(EquityRow(
+            posting_key=key,
+            applications=applications.get(key, 0),
+            respondents=_suppressed(respondents),
+            groups={group: _suppressed(count or 0) for group, count in zip(EQUITY_GROUPS, groups)},
+        ))
+    return report
+
+
+def _suppressed(count: int) -> int | None:
+    return count if count >= SMALL_COUNT else None
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Neutralise a cell a spreadsheet would run as a formula (OWASP CSV injection)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def export_applications(session: Session, posting_key: str, batch: int = 500) -> Iterator[Application]:
+    """Yield every application to a posting, oldest first, in batches."""
+    statement = (select(Application).where(Application.posting_key == posting_key)
+                 .order_by(Application.submitted_at, Application.id))
+    yield from session.scalars(statement.execution_options(yield_per=batch))

@@ -1,0 +1,109 @@
+"""Staff forms: sign-in, pipeline, notes, filters, accounts."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, DateField, PasswordField, SelectField, SelectMultipleField, StringField,
+    TextAreaField,
+)
+from wtforms.fields import EmailField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..accounts import MIN_PASSWORD_LENGTH
+from ..review import SORTS, STATUSES
+
+#: How each pipeline status is named to staff.
+STATUS_LABELS = {
+    "received": _l("Received"),
+    "screening": _l("Screening"),
+    "interview": _l("Interview"),
+    "offer": _l("Offer"),
+    "hired": _l("Hired"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
+SORT_LABELS = {"newest": _l("Newest first"), "oldest": _l("Oldest first"), "name": _l("Name")}
+ROLE_LABELS = {"admin": _l("Administrator"), "reviewer": _l("Reviewer")}
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[InputRequired(_l("Enter your email address"))])
+    password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password"))])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("New status"), validators=[InputRequired(_l("Choose a status"))])
+    reason = TextAreaField(
+        _l("Reason for the decision"),
+        description=_l("Required for a rejection: it is kept as the record of decision."),
+        validators=[Optional(), Length(max=4000, message=_l("Use 4,000 characters or fewer"))],
+    )
+
+    def __init__(self, *args, allowed: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [SelectChoice(status, STATUS_LABELS[status]) for status in allowed]
+
+
+class BulkStatusForm(FlaskForm):
+    status = SelectField(_l("Move the selected applications to"),
+                         validators=[InputRequired(_l("Choose a status"))])
+    reason = TextAreaField(_l("Reason for the decision"),
+                           validators=[Optional(), Length(max=4000, message=_l("Use 4,000 characters or fewer"))])
+    selected = SelectMultipleField(_l("Applications"), coerce=int, validate_choice=False,
+                                   validators=[InputRequired(_l("Select at least one application"))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [SelectChoice(status, STATUS_LABELS[status]) for status in STATUSES
+                               if status != "received"]
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(_l("Add a note"), validators=[
+        InputRequired(_l("Write the note")),
+        Length(max=10000, message=_l("Use 10,000 characters or fewer")),
+    ])
+
+
+class FilterForm(FlaskForm):
+    """The filters above a posting's applications (a GET form: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), validators=[Optional()])
+    q = StringField(_l("Name or email contains"), validators=[Optional(), Length(max=200)])
+    submitted_from = DateField(_l("Submitted from"), validators=[Optional()])
+    submitted_to = DateField(_l("Submitted to"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [SelectChoice("", _l("All statuses"))] + [
+            SelectChoice(status, STATUS_LABELS[status]) for status in STATUSES]
+        self.sort.choices = [SelectChoice(sort, SORT_LABELS[sort]) for sort in SORTS]
+
+
+class AccountForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[SelectChoice(role, label) for role, label in ROLE_LABELS.items()])
+    active = BooleanField(_l("Account enabled"))
+    postings = SelectMultipleField(_l("Postings this reviewer may see"), validate_choice=False,
+                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[InputRequired(_l("Enter your current password"))])
+    new = PasswordField(
+        _l("New password"),
+        description=_l("At least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
+        validators=[InputRequired(_l("Enter a new password")),
+                    Length(min=MIN_PASSWORD_LENGTH, message=_l("Use at least %(num)d characters", num=MIN_PASSWORD_LENGTH))],
+    )
+    confirm = PasswordField(_l("New password again"), validators=[
+        InputRequired(_l("Enter the new password again")),
+        EqualTo("new", message=_l("The two new passwords are different")),
+    ])
