@@ -18,9 +18,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # A long application form must not expire while the candidate writes it.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SECURE", bool(app.config["PORTAL_SECURE_COOKIES"]))
+    # Flask has these keys already (with laxer values): set them, not setdefault.
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config["PORTAL_SECURE_COOKIES"])
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["PORTAL_MAX_RESUME_BYTES"]) + 1024 * 1024
     hops = int(app.config["PORTAL_PROXY_HOPS"])
     if hops:

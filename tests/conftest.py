@@ -294,3 +294,76 @@ def application_form():
         return data
 
     return fill
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class StaffAccounts:
+    """Accounts for staff tests; reviewer "assigned" sees head-product-management."""
+
+    app: object
+    admin: str = "admin@nds.example"
+    assigned: str = "assigned@nds.example"
+    unassigned: str = "unassigned@nds.example"
+    disabled: str = "disabled@nds.example"
+
+    def client(self, email: str | None):
+        """Return a test client signed in as ``email`` (None: anonymous)."""
+        client = self.app.test_client()
+        if email is not None:
+            response = sign_in(client, email, STAFF_PASSWORD)
+            assert response.status_code == 302, response.data[-500:]
+        return client
+
+
+def sign_in(client, email: str, password: str, lang: str = "en", next_url: str | None = None):
+    """Sign in through the real form; return the POST's response."""
+    url = {"en": "/en/staff/sign-in", "fr": "/fr/personnel/connexion"}[lang]
+    html = client.get(url).get_data(as_text=True)
+    token = form_tokens_csrf(html)
+    target = url + (f"?next={next_url}" if next_url else "")
+    return client.post(target, data={"csrf_token": token, "email": email, "password": password})
+
+
+def form_tokens_csrf(html: str) -> str:
+    """Return the first CSRF token on a page."""
+    return BeautifulSoup(html, "html.parser").find("input", attrs={"name": "csrf_token"})["value"]
+
+
+@pytest.fixture
+def staff(db_app):
+    """Create an admin, an assigned reviewer, an unassigned one and a disabled one."""
+    from datetime import UTC, datetime
+
+    from portal import accounts
+
+    now = datetime.now(UTC)
+    with db_app.app_context():
+        for email, role in (("admin@nds.example", "admin"), ("assigned@nds.example", "reviewer"),
+                            ("unassigned@nds.example", "reviewer"), ("disabled@nds.example", "reviewer")):
+            user = accounts.create_user(db.session, email, STAFF_PASSWORD, role, now=now)
+            if email == "assigned@nds.example":
+                accounts.set_assignments(db.session, user, {"head-product-management"})
+            if email == "disabled@nds.example":
+                accounts.set_assignments(db.session, user, {"head-product-management"})
+                accounts.set_active(db.session, user, False)
+        db.session.commit()
+    return StaffAccounts(db_app)
+
+
+@pytest.fixture
+def submitted(db_app, application_form):
+    """Submit one application to head-product-management and one to
+    senior-python-developer; return their ids by posting key."""
+    from sqlalchemy import select
+
+    from portal.models import Application
+
+    client = db_app.test_client()
+    for url in ("/en/jobs/head-of-product-management/apply", "/en/jobs/senior-python-developer/apply"):
+        response = client.post(url, data=application_form(client, url))
+        assert response.status_code == 303
+    with db_app.app_context():
+        return {a.posting_key: a.id for a in db.session.scalars(select(Application))}
