@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from . import pseudo
 from .config import DEFAULTS, PROJECT_ROOT, environment_overrides, timezone, validate
 
 
@@ -27,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(environment_overrides(os.environ))
     if config:
         app.config.update(config)
+    pseudo.add_pseudo_language(app.config)
     validate(app.config, debug=app.debug, testing=app.testing)
     os.makedirs(app.instance_path, exist_ok=True)
 
@@ -34,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .apply import privacy
 
     i18n.init_app(app)
+    pseudo.init_app(app)
     http.init_app(app)
     security.init_app(app)
     db.init_app(app)

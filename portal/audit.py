@@ -5,17 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent
 
-#: Every action the portal records, so filters and tests know the full list.
-ACTIONS = (
-    "sign_in", "sign_in_failed", "sign_in_refused", "sign_out", "password_changed",
-    "view_application", "download_resume", "change_status", "add_note", "export_csv",
-    "view_equity_report", "manage_staff", "purge",
-)
+#: Every action the portal records, with how it is named to admins.
+ACTION_LABELS = {
+    "sign_in": _l("Signed in"),
+    "sign_in_failed": _l("Failed sign-in"),
+    "sign_in_refused": _l("Sign-in refused (too many failures)"),
+    "sign_out": _l("Signed out"),
+    "password_changed": _l("Changed their password"),
+    "view_application": _l("Viewed an application"),
+    "download_resume": _l("Downloaded a résumé"),
+    "change_status": _l("Changed a status"),
+    "add_note": _l("Added a note"),
+    "export_csv": _l("Exported applications"),
+    "view_equity_report": _l("Viewed the equity report"),
+    "manage_staff": _l("Changed a staff account"),
+    "purge": _l("Purged old applications"),
+}
+ACTIONS = tuple(ACTION_LABELS)
 
 
 def record(session: Session, action: str, *, actor: str = "", staff_user_id: int | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,3 +114,118 @@ def init_catalog(directory: Path, locale: str, template: Catalog) -> Path:
     with po_path.open("wb") as po_file:
         write_po(po_file, catalog, width=100, sort_by_file=True)
     return po_path
+
+
+@dataclass(frozen=True, order=True)
+class CatalogProblem:
+    """One thing a translator must fix, at its place in a file."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|%[sdif]|\{(\w*)\}")
+_SPACES_BEFORE_PUNCTUATION = ("\u00a0", "\u202f")
+#: A colon followed by a space or the end: typographic, unlike "https://" or "23:59".
+_TYPOGRAPHIC_COLON = re.compile(r"(.?):(?=\s|$)")
+
+
+def placeholders(text: str) -> list[str]:
+    """Return the placeholders of a message, sorted: ``%(name)s``, ``%s``, ``{name}``."""
+    return sorted(match.group(0) for match in _PLACEHOLDER.finditer(text))
+
+
+def typography_problems(text: str) -> list[str]:
+    """Return what breaks French typography in ``text``: a non-breaking
+    space before ':' and inside « »."""
+    found = []
+    for match in _TYPOGRAPHIC_COLON.finditer(text):
+        if match.group(1) not in _SPACES_BEFORE_PUNCTUATION:
+            found.append("put a non-breaking space (U+00A0) before ':'")
+            break
+    for index, char in enumerate(text):
+        if char == "«" and text[index + 1:index + 2] not in _SPACES_BEFORE_PUNCTUATION:
+            found.append("put a non-breaking space after «")
+            break
+    for index, char in enumerate(text):
+        if char == "»" and text[index - 1:index] not in _SPACES_BEFORE_PUNCTUATION:
+            found.append("put a non-breaking space before »")
+            break
+    if "“" in text or "”" in text:
+        found.append("use « » for quotations in French, not “ ”")
+    return found
+
+
+def _strings(message) -> list[str]:
+    return list(message.string) if isinstance(message.string, (list, tuple)) else [message.string]
+
+
+def _ids(message) -> list[str]:
+    return list(message.id) if isinstance(message.id, (list, tuple)) else [message.id]
+
+
+def _key(message) -> tuple:
+    return (_ids(message)[0], message.context)
+
+
+def check_catalog(po_path: Path, template: Catalog, display: str) -> list[CatalogProblem]:
+    """Check one catalog against the messages extracted from the code now."""
+    problems: list[CatalogProblem] = []
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=po_path.parent.parent.name)
+    french = str(catalog.locale).startswith("fr")
+    wanted = {_key(message): message for message in template if message.id}
+    present = {_key(message) for message in catalog if message.id}
+
+    def report(line: int, message: str) -> None:
+        problems.append(CatalogProblem(display, line, message))
+
+    for message in catalog:
+        if not message.id:
+            continue
+        label = _ids(message)[0]
+        if message.fuzzy:
+            report(message.lineno, f"fuzzy: check and confirm the translation of {label!r}")
+        strings = _strings(message)
+        if not all(strings):
+            report(message.lineno, f"untranslated: {label!r}")
+            continue
+        sources = _ids(message)
+        for number, string in enumerate(strings):
+            source = sources[min(number, len(sources) - 1)]
+            expected = placeholders(source)
+            # A singular form may leave out the count ("one job" for "%(num)d jobs").
+            optional = {"%(num)d"} if len(sources) > 1 else set()
+            if set(placeholders(string)) - set(expected) or set(expected) - set(placeholders(string)) - optional:
+                report(message.lineno, f"placeholders differ in {label!r}: "
+                                       f"{expected} in the source, {placeholders(string)} in the translation")
+        if french:
+            for problem in {p for string in strings for p in typography_problems(string)}:
+                report(message.lineno, f"French typography in {label!r}: {problem}")
+        if _key(message) not in wanted:
+            report(message.lineno, f"no longer used in the code: {label!r} (run flask i18n update)")
+    for message in catalog.obsolete.values():
+        report(message.lineno, f"obsolete entry left behind: {_ids(message)[0]!r} (delete it)")
+    for key, message in wanted.items():
+        if key not in present:
+            filename, line = message.locations[0] if message.locations else (display, 0)
+            problems.append(CatalogProblem(
+                filename, line or 0,
+                f"not in {po_path.parent.parent.name} catalog: {key[0]!r} (run flask i18n update)"))
+    return sorted(problems)
+
+
+def check_catalogs(directory: Path, template: Catalog, root: Path) -> list[CatalogProblem]:
+    """Check every catalog under ``directory``; paths are shown relative to ``root``."""
+    problems = []
+    for po_path in catalog_paths(directory):
+        try:
+            display = str(po_path.relative_to(root))
+        except ValueError:
+            display = str(po_path)
+        problems.extend(check_catalog(po_path, template, display))
+    return problems

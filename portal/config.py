@@ -30,12 +30,13 @@ DEFAULTS: dict[str, Any] = {
             "jobs": "jobs", "blog": "blog", "apply": "apply", "applications": "applications",
             "staff": "staff", "sign_in": "sign-in", "sign_out": "sign-out", "postings": "postings",
             "audit": "audit", "equity": "equity", "accounts": "accounts", "password": "password",
+            "translations": "translations",
         }},
         "fr": {"name": "Français", "locale": "fr_CA", "paths": {
             "jobs": "emplois", "blog": "blogue", "apply": "postuler", "applications": "candidatures",
             "staff": "personnel", "sign_in": "connexion", "sign_out": "deconnexion",
             "postings": "offres", "audit": "journal", "equity": "equite", "accounts": "comptes",
-            "password": "mot-de-passe",
+            "password": "mot-de-passe", "translations": "traductions",
         }},
     },
     "PORTAL_ORGANISATION_NAME": {
@@ -43,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
         "fr": "Service numérique du Nord",
     },
     "PORTAL_TIMEZONE": "America/Toronto",
+    # A language code (e.g. "qps") to add a pseudo-locale for finding text
+    # that skips the catalog; for development and tests only.
+    "PORTAL_PSEUDO_LANGUAGE": "",
     # Cache-Control max-age, in seconds, for public pages.
     "PORTAL_PAGE_MAX_AGE": 60,
     # Applications.

@@ -203,8 +203,12 @@ def _template_context() -> dict:
 
 def language_name(code: str, in_language: str | None = None) -> str:
     """Return the name of language ``code`` as written in ``in_language``
-    (default: the page's), e.g. "anglais" for "en" on a French page."""
-    return Locale.parse(code).get_language_name(in_language or current_language())
+    (default: the page's), e.g. "anglais" for "en" on a French page; a code
+    Babel does not know (the pseudo-locale) gets its configured name."""
+    try:
+        return Locale.parse(locale_for(code)).get_language_name(locale_for(in_language or current_language()))
+    except (ValueError, TypeError):
+        return languages().get(code, {}).get("name", code)
 
 
 def gettext_in(lang: str, message: str, **variables) -> str:

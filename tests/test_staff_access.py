@@ -31,6 +31,7 @@ ROUTES = {
     "staff.audit_log": ("GET", {}, "admin"),
     "staff.staff_accounts": ("GET", {}, "admin"),
     "staff.staff_account": ("GET", {"staff_id": "admin"}, "admin"),
+    "staff.translations": ("GET", {}, "admin"),
 }
 VISITORS = ("anonymous", "disabled", "unassigned", "assigned", "admin")
 

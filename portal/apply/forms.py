@@ -64,6 +64,14 @@ def http_url(form, field) -> None:
         raise ValidationError(_l("Enter a link that starts with https:// or http://"))
 
 
+class ChoiceField(RadioField):
+    """Radio buttons whose "not one of the choices" message is the portal's own."""
+
+    def pre_validate(self, form) -> None:
+        if self.data not in {choice.value for choice in self.choices or ()}:
+            raise ValidationError(_l("Choose one of the options"))
+
+
 class ApplicationForm(FlaskForm):
     """The fields every application has; screening questions are added per posting."""
 
@@ -88,9 +96,9 @@ class ApplicationForm(FlaskForm):
         _l("Pronouns (optional)"),
         validators=[Optional(), Length(max=50, message=_l("Use 50 characters or fewer"))],
     )
-    preferred_language = RadioField(
+    preferred_language = ChoiceField(
         _l("Official language you prefer for communication"),
-        validators=[InputRequired(_l("Choose English or French"))],
+        validators=[InputRequired(_l("Choose the language we should write to you in"))],
     )
     resume = FileField(_l("Résumé"))
     about = TextAreaField(
@@ -117,6 +125,8 @@ class ApplicationForm(FlaskForm):
         self.preferred_language.choices = [SelectChoice(code, name) for code, name in languages.items()]
         self.max_resume_bytes = max_resume_bytes
         self.checked_resume = None
+        # Checked in validate_resume, but shown as required like the others.
+        self.resume.flags.required = True
         if not self.submission_token.data:
             self.submission_token.data = secrets.token_urlsafe(32)
 
@@ -230,11 +240,11 @@ def form_for(questions: tuple[Question, ...]):
                                               message=_l("Use 5,000 characters or fewer"))],
             )
         elif question.type is QuestionType.YES_NO:
-            field = RadioField(question.label, description=question.hint, validators=required,
-                               choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))])
+            field = ChoiceField(question.label, description=question.hint, validators=required,
+                                choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))])
         else:
-            field = RadioField(question.label, description=question.hint, validators=required,
-                               choices=[SelectChoice(choice.id, choice.label)
-                                        for choice in question.choices])
+            field = ChoiceField(question.label, description=question.hint, validators=required,
+                                choices=[SelectChoice(choice.id, choice.label)
+                                         for choice in question.choices])
         setattr(PostingApplicationForm, f"question_{position}", field)
     return PostingApplicationForm

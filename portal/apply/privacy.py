@@ -22,11 +22,19 @@ class PrivacyNotice:
     html: Markup
 
 
-def load_notices(directory: Path, languages: list[str]) -> dict[str, PrivacyNotice]:
-    """Read ``<directory>/<lang>.md`` for every language; all share one version."""
+def load_notices(directory: Path, languages: list[str],
+                 optional: frozenset[str] = frozenset()) -> dict[str, PrivacyNotice]:
+    """Read ``<directory>/<lang>.md`` for every language; all share one version.
+
+    Languages in ``optional`` (the pseudo-locale) may have no file: they show
+    the first language's notice.
+    """
     notices = {}
     for lang in languages:
         path = directory / f"{lang}.md"
+        if not path.exists() and notices and lang in optional:
+            notices[lang] = next(iter(notices.values()))
+            continue
         try:
             parsed = parse(path.read_text(encoding="utf-8"))
         except (OSError, FrontMatterError) as error:
@@ -46,8 +54,10 @@ def load_notices(directory: Path, languages: list[str]) -> dict[str, PrivacyNoti
 
 def init_app(app: Flask) -> None:
     """Load the notices named by ``PORTAL_PRIVACY_NOTICE_DIR``."""
+    languages = app.config["PORTAL_LANGUAGES"]
     app.extensions["portal.privacy"] = load_notices(
-        Path(app.config["PORTAL_PRIVACY_NOTICE_DIR"]), list(app.config["PORTAL_LANGUAGES"])
+        Path(app.config["PORTAL_PRIVACY_NOTICE_DIR"]), list(languages),
+        optional=frozenset(code for code, language in languages.items() if language.get("pseudo")),
     )
 
 
