@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import click
@@ -12,6 +13,7 @@ from . import catalogs
 from .config import PROJECT_ROOT, timezone
 from .content import Severity, content_roots
 from .content.loader import load
+from .content.translations import DEFAULT_STALE_DAYS, translation_report
 from .i18n import translation_directory
 
 content_cli = AppGroup("content", help="Check the job postings and blog stories.")
@@ -53,6 +55,33 @@ def content_check(directories: tuple[str, ...], strict: bool) -> None:
         raise SystemExit(1)
 
 
+@content_cli.command("translations")
+@click.argument("directories", nargs=-1, type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
+@click.option("--stale-days", type=click.IntRange(min=0), default=DEFAULT_STALE_DAYS,
+              show_default=True,
+              help="In a git checkout, report a translation last committed more than "
+                   "this many days before its source.")
+def content_translations(directories: tuple[str, ...], as_json: bool, stale_days: int) -> None:
+    """Report translation gaps in postings and blog stories.
+
+    Unpaired files (with their likely pair), keys that pair only after
+    normalisation, untranslated counterparts, and (in a git checkout)
+    translations much older than their source. DIRECTORIES default to
+    PORTAL_CONTENT_DIR. Always exits 0: it is a report, not a check.
+    """
+    languages = list(current_app.config["PORTAL_LANGUAGES"])
+    roots = list(directories) or content_roots(current_app.config["PORTAL_CONTENT_DIR"])
+    index = load(roots, languages, timezone(current_app.config))
+    report = translation_report(index, languages, stale_days=stale_days)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return
+    for finding in report.findings:
+        click.echo(str(finding))
+    click.echo(report.summary(), err=True)
+
+
 @i18n_cli.command("compile")
 def i18n_compile() -> None:
     """Compile every .po catalog to the .mo file the site reads."""
@@ -60,6 +89,18 @@ def i18n_compile() -> None:
         missing = f", {result.untranslated} untranslated" if result.untranslated else ""
         fuzzy = f", {result.fuzzy} fuzzy (left out)" if result.fuzzy else ""
         click.echo(f"{result.path}: {result.messages} messages{missing}{fuzzy}")
+
+
+@i18n_cli.command("check")
+def i18n_check() -> None:
+    """Report untranslated, fuzzy, obsolete and stale messages, differing
+    placeholders and French typography, as file:line: message. Exits 1 if any."""
+    problems = catalogs.check_catalogs(translation_directory(), _template(), PROJECT_ROOT)
+    for problem in problems:
+        click.echo(str(problem))
+    click.echo(f"{len(problems)} problems in the catalogs", err=True)
+    if problems:
+        raise SystemExit(1)
 
 
 @i18n_cli.command("extract")

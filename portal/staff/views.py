@@ -16,6 +16,7 @@ from sqlalchemy import select
 from .. import accounts, audit, review
 from ..config import timezone
 from ..content import Document, Kind, current_index
+from ..content.translations import FindingKind, UnpairedReason, translation_report
 from ..db import db
 from ..i18n import localized_route
 from ..models import Application, StaffUser
@@ -306,6 +307,7 @@ def audit_log():
         more=len(events) > AUDIT_PAGE_SIZE,
         page=page,
         actions=audit.ACTIONS,
+        action_labels=audit.ACTION_LABELS,
         args=request.args,
     )
 
@@ -343,6 +345,16 @@ def staff_account(staff_id: int):
             flash(_("Account %(email)s updated.", email=account.email))
             return redirect(url_for("staff.staff_accounts"))
     return render_template("staff/account.html", account=account, form=form)
+
+
+@localized_route(bp, "{staff}/{translations}/", endpoint="translations")
+@access("admin")
+def content_translations():
+    """Show the translators' report (as ``flask content translations``): unpaired
+    files, inexact keys, untranslated and stale translations."""
+    report = translation_report(current_index(), list(current_app.config["PORTAL_LANGUAGES"]))
+    return render_template("staff/translations.html", report=report, kinds=FindingKind,
+                           reasons=UnpairedReason)
 
 
 # Helpers --------------------------------------------------------------------
