@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -21,8 +23,12 @@ MIN_PASSWORD_LENGTH = 12
 #: Failures (per account or per address) within the window before refusing.
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
-# Checked against when the email is unknown, so both cases take as long.
-_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    # Checked against when the email is unknown, so both cases take as long.
+    return generate_password_hash("not a real password", method=method)
 
 
 class AccountError(ValueError):
@@ -39,10 +45,11 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    """Hash with scrypt (memory-hard); raise AccountError if it is too short."""
+    """Hash with scrypt (memory-hard, ``PORTAL_PASSWORD_HASH_METHOD``); raise
+    AccountError if the password is too short."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError("password_too_short")
-    return generate_password_hash(password, method="scrypt")
+    return generate_password_hash(password, method=current_app.config["PORTAL_PASSWORD_HASH_METHOD"])
 
 
 def find_user(session: Session, email: str) -> StaffUser | None:
@@ -130,7 +137,8 @@ def authenticate(session: Session, email: str, password: str, ip_address: str,
         audit.record(session, "sign_in_refused", actor=email, ip_address=ip_address, at=now)
         raise AccountError("throttled")
     user = find_user(session, email)
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    dummy = _dummy_hash(current_app.config["PORTAL_PASSWORD_HASH_METHOD"])
+    valid = check_password_hash(user.password_hash if user else dummy, password)
     if user is None or not valid or not user.active:
         audit.record(session, "sign_in_failed", actor=email, ip_address=ip_address, at=now,
                      staff_user_id=user.id if user else None)

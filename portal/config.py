@@ -71,6 +71,8 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_MAIL_FROM": "Careers <careers@nds-snn.example>",
     # Staff.
     "PORTAL_STAFF_IDLE_MINUTES": 30,
+    # Werkzeug's scrypt with its default cost; tests use a cheaper one.
+    "PORTAL_PASSWORD_HASH_METHOD": "scrypt",
     # Retention: applications are deleted this long after their posting closed
     # (two years: the Privacy Regulations' minimum for staffing records)...
     "PORTAL_RETENTION_PERIOD": "2y",

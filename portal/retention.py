@@ -49,8 +49,11 @@ def closing_times(session: Session, index: ContentIndex, posting_keys: set[str],
                   now: datetime) -> dict[str, datetime]:
     """Return when each closed posting closed; open postings are left out.
 
-    A closed posting with no closing date is recorded the first time it is
-    seen closed, and that moment is its closing time from then on.
+    A passed ``closingDate`` is the closing time (the latest, if the
+    translations differ). A posting closed without one (archived, or removed
+    from the content) is recorded the first time it is seen closed, and that
+    moment is its closing time from then on. A posting seen open again loses
+    its record: its clock restarts when it closes again.
     """
     documents: dict[str, list] = {}
     for document in index.documents.values():
@@ -62,12 +65,17 @@ def closing_times(session: Session, index: ContentIndex, posting_keys: set[str],
     for key in posting_keys:
         translations = documents.get(key, [])
         if any(document.is_open(now) for document in translations):
+            if key in recorded:
+                session.delete(recorded.pop(key))
             continue
         deadlines = [doc.closing_at for doc in translations if doc.closing_at and doc.closing_at <= now]
+        if deadlines:
+            closed[key] = max(deadlines)
+            continue
         if key not in recorded:
-            recorded[key] = PostingClosure(posting_key=key, closed_at=min(deadlines, default=now))
+            recorded[key] = PostingClosure(posting_key=key, closed_at=now)
             session.add(recorded[key])
-        closed[key] = min([recorded[key].closed_at, *deadlines])
+        closed[key] = recorded[key].closed_at
     session.flush()
     return closed
 

@@ -194,7 +194,7 @@ def page_of_applications(session: Session, posting_key: str, filters: Applicatio
     """Return one page, found by keyset (no OFFSET), so page 2,000 of
     100,000 applications costs what page 1 does."""
     columns, descending = _sort_columns(filters.sort)
-    direction, values = decode_cursor(cursor)
+    direction, values = decode_cursor(cursor, filters.sort)
     backwards = direction == "before"
     statement = filtered(posting_key, filters)
     if values is not None:
@@ -221,23 +221,34 @@ def page_of_applications(session: Session, posting_key: str, filters: Applicatio
     )
 
 
+_MAX_ID = 2**63 - 1
+
+
 def encode_cursor(direction: str, application: Application, sort: str) -> str:
-    """Return an opaque cursor pointing just past ``application``."""
+    """Return an opaque cursor pointing just past ``application`` in ``sort`` order."""
     first = application.full_name if sort == "name" else application.submitted_at.isoformat()
-    raw = json.dumps([direction, first, application.id]).encode()
+    raw = json.dumps([direction, sort, first, application.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> tuple[str | None, tuple | None]:
-    """Return (direction, sort values) from a cursor; (None, None) if absent or malformed."""
+def decode_cursor(cursor: str | None, sort: str) -> tuple[str | None, tuple | None]:
+    """Return (direction, sort values) from a cursor made for ``sort``.
+
+    Anything else (absent, tampered, made for another sort order) gives
+    (None, None): the first page.
+    """
     if not cursor:
         return None, None
     try:
-        direction, first, identifier = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if direction not in ("after", "before") or not isinstance(identifier, int):
+        direction, cursor_sort, first, identifier = json.loads(
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if (direction not in ("after", "before") or cursor_sort != sort or not isinstance(first, str)
+                or not isinstance(identifier, int) or not 0 < identifier <= _MAX_ID):
             return None, None
-        if isinstance(first, str) and len(first) >= 19 and first[4] == "-" and first[10] == "T":
+        if sort != "name":
             first = datetime.fromisoformat(first)
+            if first.tzinfo is None:
+                return None, None
         return direction, (first, identifier)
     except (ValueError, TypeError):
         return None, None

@@ -10,7 +10,7 @@ from wtforms import (
 )
 from wtforms.fields import EmailField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import EqualTo, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts import MIN_PASSWORD_LENGTH
@@ -64,7 +64,7 @@ class BulkStatusForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     body = TextAreaField(_l("Add a note"), validators=[
-        InputRequired(_l("Write the note")),
+        DataRequired(_l("Write the note")),
         Length(max=10000, message=_l("Use 10,000 characters or fewer")),
     ])
 

@@ -35,6 +35,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _audit(action: str, application: Application | None = None, posting_key: str | None = None,
+           detail: str = "") -> None:
+    """Record what the signed-in staff member did, from where."""
+    user = staff_user()
+    audit.record(db.session, action, actor=user.email, staff_user_id=user.id,
+                 application_id=application.id if application else None,
+                 posting_key=application.posting_key if application else posting_key,
+                 ip_address=_ip(), detail=detail)
+
+
 def _ip() -> str:
     return request.remote_addr or ""
 
@@ -69,8 +79,7 @@ def sign_in():
 @access("staff")
 def sign_out():
     """Sign this browser out; its cookie stops working at once."""
-    user = staff_user()
-    audit.record(db.session, "sign_out", actor=user.email, staff_user_id=user.id, ip_address=_ip())
+    _audit("sign_out")
     auth.sign_out()
     db.session.commit()
     flash(_("You are signed out."))
@@ -88,8 +97,7 @@ def password():
             form.current.errors.append(_("Your current password is not right"))
         else:
             accounts.set_password(db.session, user, form.new.data)
-            audit.record(db.session, "password_changed", actor=user.email, staff_user_id=user.id,
-                         ip_address=_ip())
+            _audit("password_changed")
             auth.sign_out()
             db.session.commit()
             flash(_("Your password is changed. Sign in with the new one."))
@@ -163,9 +171,7 @@ def bulk_status(posting_key: str):
 def application(application_id: int):
     """Show one application in full; the view is audited."""
     found = _visible_application(application_id)
-    user = staff_user()
-    audit.record(db.session, "view_application", actor=user.email, staff_user_id=user.id,
-                 application_id=found.id, posting_key=found.posting_key, ip_address=_ip())
+    _audit("view_application", found)
     db.session.commit()
     return _render_application(found)
 
@@ -181,10 +187,10 @@ def change_status(application_id: int):
             review.change_status(db.session, found, form.status.data, reason=form.reason.data or "",
                                  user=staff_user(), now=_now(), ip_address=_ip())
         except review.ReviewError as error:
-            form.reason.errors = [_("Write the reason for the rejection: it is the record of decision.")] \
-                if error.code == "reason_required" else []
-            form.status.errors = [] if error.code == "reason_required" else \
-                [_("This application cannot move to that status.")]
+            if error.code == "reason_required":
+                form.reason.errors = [_("Write the reason for the rejection: it is the record of decision.")]
+            else:
+                form.status.errors = [_("This application cannot move to that status.")]
         else:
             db.session.commit()
             flash(_("Status changed to “%(status)s”.", status=STATUS_LABELS[form.status.data]))
@@ -199,11 +205,15 @@ def add_note(application_id: int):
     found = _visible_application(application_id)
     form = NoteForm()
     if form.validate_on_submit():
-        review.add_note(db.session, found, form.body.data, user=staff_user(), now=_now(),
-                        ip_address=_ip())
-        db.session.commit()
-        flash(_("Note added."))
-        return redirect(url_for("staff.application", application_id=found.id) + "#notes")
+        try:
+            review.add_note(db.session, found, form.body.data, user=staff_user(), now=_now(),
+                            ip_address=_ip())
+        except review.ReviewError:
+            form.body.errors = [_("Write the note")]
+        else:
+            db.session.commit()
+            flash(_("Note added."))
+            return redirect(url_for("staff.application", application_id=found.id) + "#notes")
     return _render_application(found, note_form=form), 200
 
 
@@ -212,9 +222,7 @@ def add_note(application_id: int):
 def resume(application_id: int):
     """Send the résumé as a download, never shown inline; audited."""
     found = _visible_application(application_id)
-    user = staff_user()
-    audit.record(db.session, "download_resume", actor=user.email, staff_user_id=user.id,
-                 application_id=found.id, posting_key=found.posting_key, ip_address=_ip())
+    _audit("download_resume", found)
     db.session.commit()
     response = Response(found.resume.content, mimetype=found.resume.media_type)
     response.headers.set("Content-Disposition", "attachment", filename=found.resume.filename)
@@ -227,14 +235,12 @@ def resume(application_id: int):
 @access("admin")
 def export(posting_key: str):
     """Stream a posting's applications as CSV for spreadsheets (UTF-8 with BOM)."""
-    user = staff_user()
-    audit.record(db.session, "export_csv", actor=user.email, staff_user_id=user.id,
-                 posting_key=posting_key, ip_address=_ip())
+    _audit("export_csv", posting_key=posting_key)
     db.session.commit()
     questions = _questions_by_id(posting_key)
     headers = [_("Reference"), _("Submitted"), _("Full name"), _("Email address"), _("Phone number"),
                _("Pronouns"), _("Preferred language"), _("Status"), _("Keep for future opportunities"),
-               _("Accommodation"), _("Privacy notice version"), _("Links"),
+               _("About the candidate"), _("Accommodation"), _("Privacy notice version"), _("Links"),
                *[label for label in questions.values()]]
     zone = timezone(current_app.config)
     yes, no = _("Yes"), _("No")
@@ -254,7 +260,7 @@ def export(posting_key: str):
                 item.full_name, item.email, item.phone or "", item.pronouns or "",
                 languages.get(item.preferred_language, {}).get("name", item.preferred_language),
                 str(STATUS_LABELS.get(item.status, item.status)), yes if item.keep_for_future else no,
-                item.accommodation or "", item.privacy_notice_version,
+                item.about, item.accommodation or "", item.privacy_notice_version,
                 " ".join(link.url for link in item.links),
                 *[answers.get(question_id, "") for question_id in questions],
             ]
@@ -273,11 +279,9 @@ def export(posting_key: str):
 @access("admin")
 def equity():
     """Show self-identification in aggregate per posting, small counts hidden."""
-    user = staff_user()
-    audit.record(db.session, "view_equity_report", actor=user.email, staff_user_id=user.id,
-                 ip_address=_ip())
+    _audit("view_equity_report")
     db.session.commit()
-    postings = posting_summaries(db.session, user, current_index(), g.lang_code, _now())
+    postings = posting_summaries(db.session, staff_user(), current_index(), g.lang_code, _now())
     keys = [summary.key for summary in postings if summary.total]
     return render_template(
         "staff/equity.html",
@@ -338,9 +342,8 @@ def staff_account(staff_id: int):
             accounts.set_role(db.session, account, form.role.data)
             accounts.set_active(db.session, account, form.active.data)
             accounts.set_assignments(db.session, account, set(form.postings.data or []))
-            audit.record(db.session, "manage_staff", actor=me.email, staff_user_id=me.id,
-                         ip_address=_ip(), detail=f"{account.email}: role={account.role} "
-                         f"active={account.active} postings={len(account.assignments)}")
+            _audit("manage_staff", detail=f"{account.email}: role={account.role} "
+                   f"active={account.active} postings={len(account.assignments)}")
             db.session.commit()
             flash(_("Account %(email)s updated.", email=account.email))
             return redirect(url_for("staff.staff_accounts"))
