@@ -89,7 +89,7 @@ class _Loader:
             folders = ", ".join(f"{lang}/" for lang in self.languages)
             self.report(root, 1, Severity.ERROR, f"no language folder ({folders}) in this content folder")
         for lang in found:
-            for path in _markdown_files(Path(root, lang)):
+            for path in markdown_files(Path(root, lang)):
                 relative = path.relative_to(Path(root, lang))
                 self.read_file(os.path.join(root, lang, *relative.parts), lang, relative)
 
@@ -324,7 +324,7 @@ class _Loader:
         return aliases
 
 
-def _markdown_files(folder: Path) -> Iterable[Path]:
+def markdown_files(folder: Path) -> Iterable[Path]:
     """Yield ``*.md`` files below ``folder`` in a stable order, skipping hidden
     files and Hugo section pages (``_index.md``)."""
     for directory, subdirectories, files in os.walk(folder):

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from . import frontmatter
 from .fields import normalise_translation_key
+from .loader import markdown_files
 from .model import ContentIndex, Document, Kind
 
 #: A counterpart last committed more than this many days before its source is stale.
@@ -283,18 +284,12 @@ def read_written_files(roots: Iterable[str], languages: Sequence[str]) -> dict[s
     found = {}
     for root in roots:
         for lang in languages:
-            for path in _content_files(os.path.join(root, lang)):
-                found[path] = _written_file(path, lang)
+            folder = os.path.join(root, lang)
+            for path in markdown_files(Path(folder)):
+                # The loader's display path: the root as given, then the relative parts.
+                display = os.path.join(folder, *path.relative_to(folder).parts)
+                found[display] = _written_file(display, lang)
     return found
-
-
-def _content_files(folder: str) -> Iterable[str]:
-    """Yield the ``*.md`` files the loader reads below ``folder``."""
-    for directory, subdirectories, files in os.walk(folder):
-        subdirectories[:] = sorted(name for name in subdirectories if not name.startswith("."))
-        for name in sorted(files):
-            if name.endswith(".md") and not name.startswith((".", "_")):
-                yield os.path.join(directory, name)
 
 
 def _written_file(path: str, lang: str) -> FileRef:
