@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(apply_bp)
     app.register_blueprint(staff_bp)
+    security.limit_submissions(app, apply_bp.name)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -9,7 +9,6 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
 
 
 def init_app(app: Flask) -> None:
@@ -27,7 +26,16 @@ def init_app(app: Flask) -> None:
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     csrf.init_app(app)
-    limiter.init_app(app)
+    # One limiter per app: Flask-Limiter keeps its storage and key prefix on
+    # the Limiter object, so a shared one would mix the counts of two apps.
+    app.extensions["portal.limiter"] = Limiter(key_func=get_remote_address, app=app)
+
+
+def limit_submissions(app: Flask, blueprint_name: str) -> None:
+    """Limit the POSTs to a blueprint's routes per client address
+    (``PORTAL_APPLY_RATE_LIMIT``)."""
+    limiter = app.extensions["portal.limiter"]
+    limiter.limit(apply_rate_limit, methods=["POST"])(app.blueprints[blueprint_name])
 
 
 def apply_rate_limit() -> str:

@@ -11,6 +11,7 @@ FORM = "/en/jobs/head-of-product-management/apply"
 
 @pytest.mark.skipif(not REDIS_URL, reason="set PORTAL_TEST_REDIS_URL to test rate limits in Redis")
 def test_two_servers_share_one_rate_limit_through_redis(make_app, database_url, application_form):
+    """Each app has its own limiter; only the Redis storage is shared."""
     settings = dict(DATABASE_URL=database_url, RATELIMIT_ENABLED=True,
                     PORTAL_RATELIMIT_STORAGE_URI=REDIS_URL, PORTAL_APPLY_RATE_LIMIT="3 per minute",
                     RATELIMIT_KEY_PREFIX=f"portal-test-{uuid.uuid4().hex}")
@@ -20,6 +21,15 @@ def test_two_servers_share_one_rate_limit_through_redis(make_app, database_url, 
         client = server.test_client()
         statuses.append(client.post(FORM, data=application_form(client, FORM)).status_code)
     assert statuses == [303, 303, 303, 429]
+    assert first_server.extensions["portal.limiter"] is not second_server.extensions["portal.limiter"]
+
+
+def test_apps_in_one_process_count_separately_in_memory(make_app, database_url, application_form):
+    settings = dict(DATABASE_URL=database_url, RATELIMIT_ENABLED=True, PORTAL_APPLY_RATE_LIMIT="1 per minute")
+    first_server, second_server = make_app(**settings), make_app(**settings)
+    for server in (first_server, second_server):
+        client = server.test_client()
+        assert client.post(FORM, data=application_form(client, FORM)).status_code == 303
 
 
 def test_memory_rate_limit_by_default(make_app, database_url, application_form, page):

@@ -12,7 +12,6 @@ from ..content import Document, Kind, current_index
 from ..db import db
 from ..i18n import LANG_ARG, format_file_size, languages, localized_route, set_translations
 from ..models import Application
-from ..security import apply_rate_limit, limiter
 from . import bp
 from .forms import ABOUT_MAX_WORDS, form_for
 from .privacy import privacy_notice
@@ -29,7 +28,6 @@ def _never_store(response):
 
 
 @localized_route(bp, "{jobs}/<slug>/{apply}", methods=["GET", "POST"])
-@limiter.limit(apply_rate_limit, methods=["POST"])
 def form(slug: str):
     """Show the application form of an open posting and take submissions."""
     posting = _posting_or_redirect(slug)
