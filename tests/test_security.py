@@ -4,6 +4,11 @@ import os
 import uuid
 
 import pytest
+from sqlalchemy import select
+
+from portal.db import db
+
+from .conftest import form_tokens_csrf
 
 REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "")
 FORM = "/en/jobs/head-of-product-management/apply"
@@ -49,3 +54,49 @@ def test_client_address_comes_from_the_trusted_proxy_only(make_app, database_url
         response = client.post(FORM, data=application_form(client, FORM),
                                headers={"X-Forwarded-For": address})
         assert response.status_code == 303, address
+
+
+HUGE = 10**30
+
+
+def test_tampered_numbers_in_staff_urls_find_nothing(staff, submitted):
+    client = staff.client(staff.admin)
+    for url in (f"/en/staff/applications/{HUGE}/", f"/en/staff/applications/{HUGE}/resume",
+                f"/en/staff/accounts/{HUGE}"):
+        assert client.get(url).status_code == 404, url
+    for query in (f"page={HUGE}", f"application={HUGE}", "actor=a%00b", "since=2026-02-30"):
+        assert client.get(f"/en/staff/audit/?{query}").status_code == 200, query
+    search = client.get("/en/staff/postings/head-product-management/?q=a%00b&submitted_from=x")
+    assert search.status_code == 200
+
+
+def test_tampered_bulk_selection_changes_nothing(staff, submitted, db_app):
+    from portal.models import Application
+
+    client = staff.client(staff.admin)
+    page = client.get("/en/staff/postings/head-product-management/").get_data(as_text=True)
+    response = client.post("/en/staff/postings/head-product-management/status", data={
+        "csrf_token": form_tokens_csrf(page), "status": "screening", "selected": [str(HUGE), "x"]})
+    assert response.status_code == 302
+    with db_app.app_context():
+        assert {a.status for a in db.session.scalars(select(Application))} == {"received"}
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("full_name", "Ada\x00 Tremblay", None),
+    ("about", "Hello\x00", None),
+    ("link_1", "http://[::1", "Enter a link that starts with https:// or http://"),
+])
+def test_tampered_application_text_never_fails(db_app, application_form, field, value, message):
+    from portal.models import Application
+
+    client = db_app.test_client()
+    response = client.post(FORM, data=application_form(client, FORM, **{field: value}))
+    if message is None:
+        assert response.status_code == 303
+        with db_app.app_context():
+            stored = db.session.scalars(select(Application)).one()
+            assert "\x00" not in getattr(stored, field)
+    else:
+        assert response.status_code == 200
+        assert message in response.get_data(as_text=True)

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 
 from ..applications import Answer, EquityAnswers, Submission
 from ..content.model import Question, QuestionType
+from ..forms import PortalForm
 from ..i18n import format_file_size
 from .uploads import UploadRejected, check_resume
 
@@ -59,8 +59,11 @@ def http_url(form, field) -> None:
     """Accept only absolute http and https links."""
     if not field.data:
         return
-    parts = urlsplit(field.data.strip())
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(field.data.strip())
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise ValidationError(_l("Enter a link that starts with https:// or http://"))
 
 
@@ -72,7 +75,7 @@ class ChoiceField(RadioField):
             raise ValidationError(_l("Choose one of the options"))
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(PortalForm):
     """The fields every application has; screening questions are added per posting."""
 
     submission_token = HiddenField()

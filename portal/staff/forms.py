@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, DateField, PasswordField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts import MIN_PASSWORD_LENGTH
+from ..forms import PortalForm
 from ..review import SORTS, STATUSES
 
 #: How each pipeline status is named to staff.
@@ -30,12 +30,12 @@ SORT_LABELS = {"newest": _l("Newest first"), "oldest": _l("Oldest first"), "name
 ROLE_LABELS = {"admin": _l("Administrator"), "reviewer": _l("Reviewer")}
 
 
-class SignInForm(FlaskForm):
+class SignInForm(PortalForm):
     email = EmailField(_l("Email address"), validators=[InputRequired(_l("Enter your email address"))])
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password"))])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(PortalForm):
     status = SelectField(_l("New status"), validators=[InputRequired(_l("Choose a status"))])
     reason = TextAreaField(
         _l("Reason for the decision"),
@@ -48,7 +48,7 @@ class StatusForm(FlaskForm):
         self.status.choices = [SelectChoice(status, STATUS_LABELS[status]) for status in allowed]
 
 
-class BulkStatusForm(FlaskForm):
+class BulkStatusForm(PortalForm):
     status = SelectField(_l("Move the selected applications to"),
                          validators=[InputRequired(_l("Choose a status"))])
     reason = TextAreaField(_l("Reason for the decision"),
@@ -62,14 +62,14 @@ class BulkStatusForm(FlaskForm):
                                if status != "received"]
 
 
-class NoteForm(FlaskForm):
+class NoteForm(PortalForm):
     body = TextAreaField(_l("Add a note"), validators=[
         DataRequired(_l("Write the note")),
         Length(max=10000, message=_l("Use 10,000 characters or fewer")),
     ])
 
 
-class FilterForm(FlaskForm):
+class FilterForm(PortalForm):
     """The filters above a posting's applications (a GET form: no CSRF)."""
 
     class Meta:
@@ -88,14 +88,14 @@ class FilterForm(FlaskForm):
         self.sort.choices = [SelectChoice(sort, SORT_LABELS[sort]) for sort in SORTS]
 
 
-class AccountForm(FlaskForm):
+class AccountForm(PortalForm):
     role = SelectField(_l("Role"), choices=[SelectChoice(role, label) for role, label in ROLE_LABELS.items()])
     active = BooleanField(_l("Account enabled"))
     postings = SelectMultipleField(_l("Postings this reviewer may see"), validate_choice=False,
                                    widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(PortalForm):
     current = PasswordField(_l("Current password"), validators=[InputRequired(_l("Enter your current password"))])
     new = PasswordField(
         _l("New password"),

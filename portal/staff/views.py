@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, time, timedelta
 
 from flask import (
@@ -18,10 +16,12 @@ from ..config import timezone
 from ..content import Document, Kind, current_index
 from ..content.translations import FindingKind, UnpairedReason, translation_report
 from ..db import db
+from ..forms import database_id
 from ..i18n import localized_route
 from ..models import Application, StaffUser
 from . import auth, bp
 from .auth import access, safe_next, staff_user
+from .export import csv_lines
 from .forms import (
     STATUS_LABELS, AccountForm, BulkStatusForm, FilterForm, NoteForm, PasswordForm, SignInForm,
     StatusForm,
@@ -29,6 +29,8 @@ from .forms import (
 from .listing import posting_summaries, posting_title
 
 AUDIT_PAGE_SIZE = 100
+#: Deeper pages are reached by narrowing the filters.
+MAX_AUDIT_PAGE = 10_000
 
 
 def _now() -> datetime:
@@ -151,8 +153,9 @@ def bulk_status(posting_key: str):
             for error in errors:
                 flash(error, "error")
         return redirect(url_for("staff.posting", posting_key=posting_key))
+    ids = [identifier for identifier in form.selected.data if database_id(identifier)]
     chosen = list(db.session.scalars(select(Application).where(
-        Application.posting_key == posting_key, Application.id.in_(form.selected.data))))
+        Application.posting_key == posting_key, Application.id.in_(ids))))
     try:
         changed, skipped = review.bulk_change_status(
             db.session, chosen, form.status.data, reason=form.reason.data or "",
@@ -237,38 +240,10 @@ def export(posting_key: str):
     """Stream a posting's applications as CSV for spreadsheets (UTF-8 with BOM)."""
     _audit("export_csv", posting_key=posting_key)
     db.session.commit()
-    questions = _questions_by_id(posting_key)
-    headers = [_("Reference"), _("Submitted"), _("Full name"), _("Email address"), _("Phone number"),
-               _("Pronouns"), _("Preferred language"), _("Status"), _("Keep for future opportunities"),
-               _("About the candidate"), _("Accommodation"), _("Privacy notice version"), _("Links"),
-               *[label for label in questions.values()]]
-    zone = timezone(current_app.config)
-    yes, no = _("Yes"), _("No")
-    languages = current_app.config["PORTAL_LANGUAGES"]
-
-    def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        yield "\ufeff" + buffer.getvalue()
-        for item in review.export_applications(db.session, posting_key):
-            buffer.seek(0)
-            buffer.truncate()
-            answers = {answer.question_id: answer.answer_label for answer in item.answers}
-            cells = [
-                item.reference, item.submitted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                item.full_name, item.email, item.phone or "", item.pronouns or "",
-                languages.get(item.preferred_language, {}).get("name", item.preferred_language),
-                str(STATUS_LABELS.get(item.status, item.status)), yes if item.keep_for_future else no,
-                item.about, item.accommodation or "", item.privacy_notice_version,
-                " ".join(link.url for link in item.links),
-                *[answers.get(question_id, "") for question_id in questions],
-            ]
-            writer.writerow([review.spreadsheet_safe(str(cell)) for cell in cells])
-            yield buffer.getvalue()
-
+    lines = csv_lines(db.session, posting_key, _questions_by_id(posting_key),
+                      timezone(current_app.config), current_app.config["PORTAL_LANGUAGES"])
     filename = f"applications-{posting_key}.csv"
-    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    response = Response(stream_with_context(lines), mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     return response
 
@@ -297,12 +272,12 @@ def audit_log():
     """Read and filter the audit log (nobody can change it from here)."""
     filters = audit.AuditFilter(
         action=request.args.get("action", "") if request.args.get("action") in audit.ACTIONS else "",
-        actor=request.args.get("actor", "").strip()[:320],
-        application_id=request.args.get("application", type=int),
+        actor=request.args.get("actor", "").replace("\x00", "").strip()[:320],
+        application_id=database_id(request.args.get("application", type=int)),
         since=_day_start(request.args.get("since")),
         until=_day_end(request.args.get("until")),
     )
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_AUDIT_PAGE)
     events = list(db.session.scalars(
         audit.query(filters).limit(AUDIT_PAGE_SIZE + 1).offset((page - 1) * AUDIT_PAGE_SIZE)))
     return render_template(
@@ -328,7 +303,9 @@ def staff_accounts():
 @access("admin")
 def staff_account(staff_id: int):
     """Change an account's role, state and assigned postings."""
-    account = db.session.get(StaffUser, staff_id) or abort(404)
+    account = db.session.get(StaffUser, staff_id) if database_id(staff_id) else None
+    if account is None:
+        abort(404)
     form = AccountForm(obj=None if request.method == "POST" else account)
     summaries = posting_summaries(db.session, staff_user(), current_index(), g.lang_code, _now())
     form.postings.choices = [(summary.key, summary.title) for summary in summaries]
@@ -369,7 +346,7 @@ def _require_posting(posting_key: str) -> None:
 
 def _visible_application(application_id: int) -> Application:
     """Return the application, or 404 if it does not exist or is not the user's to see."""
-    found = db.session.get(Application, application_id)
+    found = db.session.get(Application, application_id) if database_id(application_id) else None
     if found is None or not review.can_see(staff_user(), found.posting_key):
         abort(404)
     return found

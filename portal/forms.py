@@ -1,0 +1,32 @@
+"""The base of every form: text arrives without NUL characters.
+
+PostgreSQL refuses NUL (0x00) in text, and no person types one: it is removed
+from every field before validation, so tampered input cannot cause an error.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+#: The largest id a database integer column holds; larger ones name nothing.
+MAX_DATABASE_ID = 2**63 - 1
+
+
+def _without_nul(value):
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class PortalForm(FlaskForm):
+    """FlaskForm whose fields all drop NUL characters from what they receive."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = unbound_field.kwargs.get("filters", [])
+            if _without_nul not in filters:
+                unbound_field.kwargs["filters"] = [_without_nul, *filters]
+            return unbound_field.bind(form=form, **options)
+
+
+def database_id(value: int | None) -> int | None:
+    """Return ``value`` if it can be a row id, else None (so lookups find nothing)."""
+    return value if value is not None and 0 < value <= MAX_DATABASE_ID else None
