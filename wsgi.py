@@ -1,5 +1,20 @@
-"""WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi run``."""
+"""WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi ...``.
+
+A configuration that cannot run safely stops here with one line saying
+what to set, not a traceback.
+"""
+
+import sys
 
 from portal import create_app
+from portal.plumbing.config import ConfigurationError
 
-app = create_app()
+#: Exit status for a configuration that cannot run: gunicorn stops on it
+#: ("worker failed to boot") instead of starting the worker again forever.
+CONFIGURATION_ERROR_STATUS = 3
+
+try:
+    app = create_app()
+except ConfigurationError as error:
+    print(f"portal: {error}", file=sys.stderr)
+    sys.exit(CONFIGURATION_ERROR_STATUS)

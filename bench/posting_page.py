@@ -19,7 +19,9 @@ from flask import Flask, render_template_string
 
 from portal import create_app
 
-PEER_TEMPLATE = "<!doctype html><html lang=en><title>{{ title }}</title><h1>{{ title }}</h1><p>{{ body }}</p></html>"
+PEER_TEMPLATE = (
+    "<!doctype html><html lang=en><title>{{ title }}</title><h1>{{ title }}</h1><p>{{ body }}</p></html>"
+)
 
 
 def minimal_app() -> Flask:

@@ -19,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from flask_migrate import upgrade
 from sqlalchemy import insert, text
 
-from portal import create_app, review
-from portal.db import db
-from portal.models import Application
+from portal import create_app
+from portal.domain import review
+from portal.domain.models import Application
+from portal.plumbing.db import db
 
 ROWS = 100_000
 KEY = "bench-posting"
@@ -31,14 +32,24 @@ def fill(rows: int) -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     batch = []
     for number in range(rows):
-        batch.append({
-            "reference": f"B{number:011d}", "submission_token": hashlib.sha1(str(number).encode()).hexdigest(),
-            "posting_key": KEY, "posting_lang": "en", "posting_slug": "bench", "posting_title": "Bench",
-            "full_name": f"Candidate {number:06d}", "email": f"c{number}@example.ca",
-            "preferred_language": "en", "about": "", "keep_for_future": False,
-            "privacy_notice_version": "bench", "status": review.STATUSES[number % 5],
-            "submitted_at": start + timedelta(seconds=number * 37),
-        })
+        batch.append(
+            {
+                "reference": f"B{number:011d}",
+                "submission_token": hashlib.sha1(str(number).encode()).hexdigest(),
+                "posting_key": KEY,
+                "posting_lang": "en",
+                "posting_slug": "bench",
+                "posting_title": "Bench",
+                "full_name": f"Candidate {number:06d}",
+                "email": f"c{number}@example.ca",
+                "preferred_language": "en",
+                "about": "",
+                "keep_for_future": False,
+                "privacy_notice_version": "bench",
+                "status": review.STATUSES[number % 5],
+                "submitted_at": start + timedelta(seconds=number * 37),
+            }
+        )
         if len(batch) == 5000:
             db.session.execute(insert(Application), batch)
             batch = []
@@ -69,8 +80,10 @@ def main() -> None:
         if url.startswith("postgresql"):
             with db.engine.begin() as connection:
                 connection.execute(text("ANALYZE"))
-        for label, filters in [("all, newest first", review.ApplicationFilter()),
-                               ("status=interview, by name", review.ApplicationFilter(status="interview", sort="name"))]:
+        for label, filters in [
+            ("all, newest first", review.ApplicationFilter()),
+            ("status=interview, by name", review.ApplicationFilter(status="interview", sort="name")),
+        ]:
             first, page = timed(filters, None)
             cursors, cursor = [], page.next_cursor
             while cursor:
@@ -78,9 +91,12 @@ def main() -> None:
                 cursor = review.page_of_applications(db.session, KEY, filters, cursor).next_cursor
             middle, _ = timed(filters, cursors[len(cursors) // 2])
             last, _ = timed(filters, cursors[-1])
-            print(f"{url.split(':')[0]:>10} | {label:<26} | {page.total:>6} rows, {len(cursors) + 1:>4} pages | "
-                  f"first {first * 1000:6.1f} ms | middle {middle * 1000:6.1f} ms ({middle / first:4.2f}x) | "
-                  f"last {last * 1000:6.1f} ms ({last / first:4.2f}x)")
+            print(
+                f"{url.split(':')[0]:>10} | {label:<26} | "
+                f"{page.total:>6} rows, {len(cursors) + 1:>4} pages | "
+                f"first {first * 1000:6.1f} ms | middle {middle * 1000:6.1f} ms ({middle / first:4.2f}x) | "
+                f"last {last * 1000:6.1f} ms ({last / first:4.2f}x)"
+            )
         db.session.remove()
         db.engine.dispose()
 

@@ -1,4 +1,14 @@
-"""portal: a bilingual careers site for a public-sector employer."""
+"""portal: a bilingual careers site for a public-sector employer.
+
+The package has three layers, plus the content it serves:
+
+- ``plumbing``: configuration, database, HTTP caching, languages, catalogs, protections;
+- ``content``: the Hugo-style tree of postings and stories, loaded into an immutable index;
+- ``domain``: the rules (applications, review, accounts, audit, retention, mail);
+- ``web``: one blueprint per audience (public, apply, staff), error pages, the health check.
+
+``cli`` holds the ``flask`` commands for operators and translators.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +18,38 @@ from typing import Any
 
 from flask import Flask
 
-from . import pseudo
-from .config import DEFAULTS, PROJECT_ROOT, environment_overrides, timezone, validate
+from . import cli, content, domain, web
+from .plumbing import db, http, i18n, pseudo, security, templates
+from .plumbing.config import (
+    DEFAULTS,
+    PROJECT_ROOT,
+    environment_overrides,
+    instance_dir,
+    load_secret_key,
+    timezone,
+    validate,
+)
+
+
+class Portal(Flask):
+    """Flask with one commit point: a view that returns has its work committed
+    (see ``web.commit_request``); a view that raises has it rolled back."""
+
+    def dispatch_request(self):
+        response = super().dispatch_request()
+        web.commit_request()
+        return response
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Create the portal: configuration, extensions, content, blueprints, commands.
+    """Create the portal: configuration, plumbing, content, domain, web, commands.
 
     Settings come from ``config.DEFAULTS``, then environment variables of the
     same names, then ``config`` (tests pass theirs here).
     """
-    app = Flask(
+    app = Portal(
         __name__,
-        instance_relative_config=True,
+        instance_path=os.path.abspath(instance_dir(config, os.environ)),
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
@@ -28,31 +57,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(environment_overrides(os.environ))
     if config:
         app.config.update(config)
+    app.config["PORTAL_INSTANCE_DIR"] = app.instance_path
     pseudo.add_pseudo_language(app.config)
-    validate(app.config, debug=app.debug, testing=app.testing)
+    load_secret_key(app.config, app.instance_path, debug=app.debug, testing=app.testing)
+    validate(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import cli, content, db, errors, http, i18n, security
-    from .apply import privacy
-
+    templates.init_app(app)
     i18n.init_app(app)
     pseudo.init_app(app)
     http.init_app(app)
     security.init_app(app)
     db.init_app(app)
     content.init_app(app, timezone(app.config))
-    privacy.init_app(app)
-
-    from .apply import bp as apply_bp
-    from .public import bp as public_bp
-    from .staff import auth as staff_auth
-    from .staff import bp as staff_bp
-
-    staff_auth.init_app(app)
-    app.register_blueprint(public_bp)
-    app.register_blueprint(apply_bp)
-    app.register_blueprint(staff_bp)
-    security.limit_submissions(app, apply_bp.name)
-    errors.init_app(app)
+    domain.init_app(app)
+    web.init_app(app)
     cli.init_app(app)
     return app

@@ -1,21 +1,26 @@
-"""Command-line tools: ``flask content ...`` and ``flask i18n ...``."""
+"""Command-line tools for operators and translators: ``flask content|i18n|
+outbox|staff|retention ...``. Like views, commands parse their arguments,
+call the domain and report; each one's work is a single transaction."""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from . import catalogs
-from .config import PROJECT_ROOT, timezone
-from .content import Severity, content_roots
-from .content.loader import load
+from .content import Severity, content_roots, current_index, load_index
 from .content.translations import DEFAULT_STALE_DAYS, translation_report
-from .i18n import translation_directory
+from .domain import accounts, mail, retention
+from .domain.models import Role
+from .plumbing import catalogs
+from .plumbing.config import PROJECT_ROOT, timezone
+from .plumbing.db import db, transaction
+from .plumbing.i18n import translation_directory
 
 content_cli = AppGroup("content", help="Check the job postings and blog stories.")
 outbox_cli = AppGroup("outbox", help="Send the emails waiting in the outbox.")
@@ -43,7 +48,7 @@ def content_check(directories: tuple[str, ...], strict: bool) -> None:
     Exits 1 when there are errors (or warnings, with --strict), else 0.
     """
     roots = list(directories) or content_roots(current_app.config["PORTAL_CONTENT_DIR"])
-    index = load(roots, list(current_app.config["PORTAL_LANGUAGES"]), timezone(current_app.config))
+    index = load_index(roots, list(current_app.config["PORTAL_LANGUAGES"]), timezone(current_app.config))
     for problem in index.problems:
         click.echo(str(problem))
     counts = Counter(problem.severity for problem in index.problems)
@@ -59,10 +64,13 @@ def content_check(directories: tuple[str, ...], strict: bool) -> None:
 @content_cli.command("translations")
 @click.argument("directories", nargs=-1, type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
-@click.option("--stale-days", type=click.IntRange(min=0), default=DEFAULT_STALE_DAYS,
-              show_default=True,
-              help="In a git checkout, report a translation last committed more than "
-                   "this many days before its source.")
+@click.option(
+    "--stale-days",
+    type=click.IntRange(min=0),
+    default=DEFAULT_STALE_DAYS,
+    show_default=True,
+    help="In a git checkout, report a translation last committed more than this many days before its source.",
+)
 def content_translations(directories: tuple[str, ...], as_json: bool, stale_days: int) -> None:
     """Report translation gaps in postings and blog stories.
 
@@ -73,7 +81,7 @@ def content_translations(directories: tuple[str, ...], as_json: bool, stale_days
     """
     languages = list(current_app.config["PORTAL_LANGUAGES"])
     roots = list(directories) or content_roots(current_app.config["PORTAL_CONTENT_DIR"])
-    index = load(roots, languages, timezone(current_app.config))
+    index = load_index(roots, languages, timezone(current_app.config))
     report = translation_report(index, languages, stale_days=stale_days)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
@@ -139,9 +147,6 @@ def outbox_send() -> None:
 
     Exits 1 if an email could not be sent, so a scheduler can alert.
     """
-    from . import mail
-    from .db import db
-
     if not current_app.config["PORTAL_SMTP_HOST"]:
         click.echo("PORTAL_SMTP_HOST is not set: nothing can be sent.", err=True)
         raise SystemExit(1)
@@ -154,12 +159,8 @@ def outbox_send() -> None:
 @outbox_cli.command("status")
 def outbox_status() -> None:
     """Show how many emails are sent and waiting."""
-    from . import mail
-    from .db import db
-
     counts = mail.outbox_counts(db.session)
-    click.echo(f"{counts['sent']} sent, {counts['waiting']} waiting "
-               f"({counts['failed']} after a failed try)")
+    click.echo(f"{counts['sent']} sent, {counts['waiting']} waiting ({counts['failed']} after a failed try)")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -169,9 +170,6 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _account_or_exit(email: str):
-    from . import accounts
-    from .db import db
-
     user = accounts.find_user(db.session, email)
     if user is None:
         click.echo(f"No staff account has the email {email}.", err=True)
@@ -181,22 +179,17 @@ def _account_or_exit(email: str):
 
 @staff_cli.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "reviewer"]), required=True)
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def staff_create(email: str, role: str, password_stdin: bool) -> None:
     """Create a staff account with EMAIL (password prompted)."""
-    from datetime import UTC, datetime
-
-    from . import accounts
-    from .db import db
-
+    password = _read_password(password_stdin)
     try:
-        user = accounts.create_user(db.session, email, _read_password(password_stdin), role,
-                                    now=datetime.now(UTC))
+        with transaction() as session:
+            user = accounts.create_user(session, email, password, role, now=datetime.now(UTC))
     except accounts.AccountError as error:
         click.echo(_ACCOUNT_MESSAGES.get(error.code, error.code), err=True)
         raise SystemExit(1) from None
-    db.session.commit()
     click.echo(f"Created {role} {user.email}.")
 
 
@@ -205,16 +198,14 @@ def staff_create(email: str, role: str, password_stdin: bool) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def staff_set_password(email: str, password_stdin: bool) -> None:
     """Set the password of EMAIL; every session of the account is signed out."""
-    from . import accounts
-    from .db import db
-
     user = _account_or_exit(email)
+    password = _read_password(password_stdin)
     try:
-        accounts.set_password(db.session, user, _read_password(password_stdin))
+        with transaction() as session:
+            accounts.set_password(session, user, password)
     except accounts.AccountError as error:
         click.echo(_ACCOUNT_MESSAGES.get(error.code, error.code), err=True)
         raise SystemExit(1) from None
-    db.session.commit()
     click.echo(f"Password of {user.email} changed; its sessions are signed out.")
 
 
@@ -222,12 +213,9 @@ def staff_set_password(email: str, password_stdin: bool) -> None:
 @click.argument("email")
 def staff_disable(email: str) -> None:
     """Disable EMAIL's account and sign it out everywhere."""
-    from . import accounts
-    from .db import db
-
     user = _account_or_exit(email)
-    accounts.set_active(db.session, user, False)
-    db.session.commit()
+    with transaction() as session:
+        accounts.set_active(session, user, False)
     click.echo(f"{user.email} is disabled and signed out.")
 
 
@@ -240,18 +228,16 @@ _ACCOUNT_MESSAGES = {
 
 
 @retention_cli.command("purge")
-@click.option("--older-than", "older_than", default=None,
-              help="Delete applications to postings closed longer ago than this (2y, 18m, 90d). "
-                   "Default: PORTAL_RETENTION_PERIOD.")
+@click.option(
+    "--older-than",
+    "older_than",
+    default=None,
+    help="Delete applications to postings closed longer ago than this (2y, 18m, 90d). "
+    "Default: PORTAL_RETENTION_PERIOD.",
+)
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; change nothing.")
 def retention_purge(older_than: str | None, dry_run: bool) -> None:
     """Delete old applications with their files, answers and equity responses."""
-    from datetime import UTC, datetime
-
-    from . import retention
-    from .content import current_index
-    from .db import db
-
     config = current_app.config
     try:
         period = retention.parse_period(older_than or config["PORTAL_RETENTION_PERIOD"])
@@ -259,10 +245,16 @@ def retention_purge(older_than: str | None, dry_run: bool) -> None:
     except ValueError as error:
         click.echo(str(error), err=True)
         raise SystemExit(2) from None
-    report = retention.purge(db.session, current_index(), now=datetime.now(UTC), period=period,
-                             consented_period=consented, dry_run=dry_run, actor="flask retention purge")
-    if not dry_run:
-        db.session.commit()
+    with transaction() as session:
+        report = retention.purge(
+            session,
+            current_index(),
+            now=datetime.now(UTC),
+            period=period,
+            consented_period=consented,
+            dry_run=dry_run,
+            actor="flask retention purge",
+        )
     verb = "would delete" if dry_run else "deleted"
     for key, count in sorted(report.applications.items()):
         click.echo(f"{key}: {count}")

@@ -8,19 +8,23 @@ import re
 import shutil
 import socket
 import textwrap
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import lxml.html
 import pytest
 from bs4 import BeautifulSoup
 from flask_migrate import upgrade
 from sqlalchemy import text
 
 from portal import create_app
-from portal.catalogs import compile_catalogs
-from portal.config import PROJECT_ROOT
-from portal.db import db
+from portal.domain import accounts
+from portal.plumbing.catalogs import compile_catalogs
+from portal.plumbing.config import PROJECT_ROOT
+from portal.plumbing.db import db
 
 SHARED = PROJECT_ROOT.parent / "shared"
 CORPUS = SHARED / "corpus" / "cds-site"
@@ -30,12 +34,13 @@ LANGUAGES = ("en", "fr")
 POSTGRESQL_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 BACKENDS = [
     "sqlite",
-    pytest.param("postgresql", marks=pytest.mark.skipif(
-        not POSTGRESQL_URL, reason="set PORTAL_TEST_DATABASE_URL to run the PostgreSQL tests")),
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRESQL_URL, reason="set PORTAL_TEST_DATABASE_URL to run the PostgreSQL tests"
+        ),
+    ),
 ]
-TABLES = ("audit_event", "posting_closure", "note", "status_change", "staff_session", "assignment",
-          "staff_user", "outbox_email", "equity_response", "resume", "screening_answer",
-          "application_link", "application")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -44,12 +49,25 @@ def compiled_catalogs():
     compile_catalogs(PROJECT_ROOT / "translations")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def instance_folder(tmp_path_factory):
+    """Keep every app the tests create out of the checkout's instance/ folder
+    (its secret key and database belong to the developer)."""
+    folder = tmp_path_factory.mktemp("instance")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("PORTAL_INSTANCE_DIR", str(folder))
+    yield folder
+    patch.undo()
+
+
 @pytest.fixture
-def make_app(tmp_path):
+def make_app(request, tmp_path):
     """Return a factory of test apps; keyword arguments override settings.
 
-    Every app's database connections are closed after the test, so none is
-    left for the garbage collector (a ResourceWarning, an error here).
+    Without a DATABASE_URL, an app gets its own migrated SQLite database, as
+    after ``scripts/setup``. Every app's database connections are closed
+    after the test, so none is left for the garbage collector (a
+    ResourceWarning, an error here).
     """
     apps = []
 
@@ -58,10 +76,13 @@ def make_app(tmp_path):
             "TESTING": True,
             "PORTAL_CONTENT_RELOAD_INTERVAL": -1,
             # Cheap hashing keeps the staff tests fast; production keeps the default.
-            "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "PORTAL_PASSWORD_HASH_METHOD": "scrypt:128:1:1",
         }
         config.update(settings)
+        if "DATABASE_URL" not in config:
+            path = tmp_path / f"app-{len(apps)}.sqlite3"
+            shutil.copy(request.getfixturevalue("sqlite_template"), path)
+            config["DATABASE_URL"] = f"sqlite:///{path}"
         app = create_app(config)
         apps.append(app)
         return app
@@ -80,6 +101,17 @@ def _migrate(url: str) -> None:
         db.engine.dispose()
 
 
+def empty_database(app) -> None:
+    """Delete every row (ids start again at 1), keeping the migrated schema."""
+    with app.app_context(), db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in db.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
     """An SQLite database migrated once, copied for each test."""
@@ -88,17 +120,24 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
+def worker_schema() -> str:
+    """Each pytest-xdist worker has its own PostgreSQL schema in the test database."""
+    return "portal_test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 @pytest.fixture(scope="session")
 def postgresql_migrated():
-    """The PostgreSQL test database, emptied and migrated once per run."""
+    """This worker's schema in the PostgreSQL test database, made anew and
+    migrated once per run; returns its URL."""
+    url = f"{POSTGRESQL_URL}{'&' if '?' in POSTGRESQL_URL else '?'}options=-csearch_path%3D{worker_schema()}"
     app = create_app({"TESTING": True, "DATABASE_URL": POSTGRESQL_URL})
     with app.app_context():
         with db.engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {worker_schema()} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {worker_schema()}"))
         db.engine.dispose()
-    _migrate(POSTGRESQL_URL)
-    return POSTGRESQL_URL
+    _migrate(url)
+    return url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -110,23 +149,74 @@ def database_url(request, tmp_path):
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgresql_migrated")
     app = create_app({"TESTING": True, "DATABASE_URL": url})
+    empty_database(app)
     with app.app_context():
-        with db.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
     return url
 
 
-@pytest.fixture
-def db_app(make_app, database_url):
-    """A portal with a migrated database; rate limits off unless a test sets one."""
-    return make_app(DATABASE_URL=database_url, RATELIMIT_ENABLED=False)
+@pytest.fixture(scope="session")
+def shared_apps(tmp_path_factory, sqlite_template):
+    """Apps built once per session and lent to one test at a time: building
+    an app for every test would cost most of the quick loop. Each gets a
+    database of its own (SQLite, or the worker's PostgreSQL schema)."""
+    apps: dict[str, object] = {}
+
+    def get(name: str, database: str, **settings):
+        if name not in apps:
+            if database == "sqlite":
+                path = tmp_path_factory.mktemp("shared") / f"{name}.sqlite3"
+                shutil.copy(sqlite_template, path)
+                database = f"sqlite:///{path}"
+            apps[name] = create_app(
+                {
+                    "TESTING": True,
+                    "PORTAL_CONTENT_RELOAD_INTERVAL": -1,
+                    "PORTAL_PASSWORD_HASH_METHOD": "scrypt:128:1:1",
+                    "DATABASE_URL": database,
+                    **settings,
+                }
+            )
+        return apps[name]
+
+    yield get
+    for app in apps.values():
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@contextmanager
+def lent(app):
+    """Lend a shared app to one test: empty database and rate limits, and the
+    test's changes to its configuration undone afterwards."""
+    saved = dict(app.config)
+    empty_database(app)
+    limiter = app.extensions["portal.limiter"]
+    if limiter.enabled:
+        limiter.reset()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+        app.config.clear()
+        app.config.update(saved)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_app(request, shared_apps):
+    """A portal with a migrated, empty database; rate limits off."""
+    database = "sqlite" if request.param == "sqlite" else request.getfixturevalue("postgresql_migrated")
+    with lent(shared_apps(f"db-{request.param}", database, RATELIMIT_ENABLED=False)) as app:
+        yield app
 
 
 @pytest.fixture
-def app(make_app):
-    """The portal with its bundled sample content."""
-    return make_app()
+def app(shared_apps):
+    """The portal with its bundled sample content and default settings."""
+    with lent(shared_apps("default", "sqlite")) as app:
+        yield app
 
 
 @pytest.fixture
@@ -185,10 +275,7 @@ class Page:
         return {a["lang"]: a["href"] for a in nav.find_all("a")} if nav else {}
 
     def alternates(self) -> dict[str, str]:
-        return {
-            link["hreflang"]: link["href"]
-            for link in self.soup.find_all("link", rel="alternate")
-        }
+        return {link["hreflang"]: link["href"] for link in self.soup.find_all("link", rel="alternate")}
 
     def links(self) -> list[str]:
         return [a["href"] for a in self.soup.find_all("a", href=True)]
@@ -198,7 +285,7 @@ def parse_page(response, status: int = 200, lang: str | None = None) -> Page:
     """Check the status and the page invariants (lang, one h1, title, skip link)."""
     assert response.status_code == status, response.data[:500]
     assert response.mimetype == "text/html"
-    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    soup = BeautifulSoup(response.get_data(as_text=True), "lxml")
     html_lang = soup.html.get("lang")
     assert html_lang, "<html> has no lang"
     if lang is not None:
@@ -290,11 +377,12 @@ def application_form():
             "privacy_acknowledged": "y",
             "resume": (io.BytesIO(PDF), "cv-ada.pdf"),
         }
-        soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
-        for fieldset in soup.select("fieldset[id^=question_]"):
-            data[fieldset["id"]] = fieldset.find("input")["value"]
-        for textarea in soup.select("textarea[id^=question_]"):
-            data[textarea["id"]] = "A thoughtful answer."
+        # lxml directly: this runs before most form tests, and BeautifulSoup is slower.
+        tree = lxml.html.fromstring(response.get_data())
+        for fieldset in tree.xpath("//fieldset[starts-with(@id, 'question_')]"):
+            data[fieldset.get("id")] = fieldset.xpath(".//input")[0].get("value")
+        for textarea in tree.xpath("//textarea[starts-with(@id, 'question_')]"):
+            data[textarea.get("id")] = "A thoughtful answer."
         for name, value in overrides.items():
             if value is None:
                 data.pop(name, None)
@@ -338,20 +426,20 @@ def sign_in(client, email: str, password: str, lang: str = "en", next_url: str |
 
 def form_tokens_csrf(html: str) -> str:
     """Return the first CSRF token on a page."""
-    return BeautifulSoup(html, "html.parser").find("input", attrs={"name": "csrf_token"})["value"]
+    field = re.search(r'<input[^>]*\bname="csrf_token"[^>]*>', html).group(0)
+    return re.search(r'\bvalue="([^"]*)"', field).group(1)
 
 
-@pytest.fixture
-def staff(db_app):
+def create_staff(app) -> StaffAccounts:
     """Create an admin, an assigned reviewer, an unassigned one and a disabled one."""
-    from datetime import UTC, datetime
-
-    from portal import accounts
-
     now = datetime.now(UTC)
-    with db_app.app_context():
-        for email, role in (("admin@nds.example", "admin"), ("assigned@nds.example", "reviewer"),
-                            ("unassigned@nds.example", "reviewer"), ("disabled@nds.example", "reviewer")):
+    with app.app_context():
+        for email, role in (
+            ("admin@nds.example", "admin"),
+            ("assigned@nds.example", "reviewer"),
+            ("unassigned@nds.example", "reviewer"),
+            ("disabled@nds.example", "reviewer"),
+        ):
             user = accounts.create_user(db.session, email, STAFF_PASSWORD, role, now=now)
             if email == "assigned@nds.example":
                 accounts.set_assignments(db.session, user, {"head-product-management"})
@@ -359,7 +447,13 @@ def staff(db_app):
                 accounts.set_assignments(db.session, user, {"head-product-management"})
                 accounts.set_active(db.session, user, False)
         db.session.commit()
-    return StaffAccounts(db_app)
+    return StaffAccounts(app)
+
+
+@pytest.fixture
+def staff(db_app):
+    """Staff accounts on ``db_app`` (see create_staff)."""
+    return create_staff(db_app)
 
 
 @pytest.fixture
@@ -368,7 +462,7 @@ def submitted(db_app, application_form):
     senior-python-developer; return their ids by posting key."""
     from sqlalchemy import select
 
-    from portal.models import Application
+    from portal.domain.models import Application
 
     client = db_app.test_client()
     for url in ("/en/jobs/head-of-product-management/apply", "/en/jobs/senior-python-developer/apply"):

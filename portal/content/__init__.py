@@ -6,8 +6,10 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
@@ -15,20 +17,53 @@ from .loader import load, scan_signature
 from .model import ContentIndex, Document, Kind, Problem, Severity
 
 __all__ = [
-    "ContentIndex", "ContentStore", "Document", "Kind", "Problem", "Severity",
-    "content_roots", "current_index", "init_app",
+    "ContentIndex",
+    "ContentStore",
+    "Document",
+    "Kind",
+    "Problem",
+    "Severity",
+    "content_roots",
+    "content_store",
+    "current_index",
+    "init_app",
+    "load_index",
 ]
 
 logger = logging.getLogger("portal.content")
+T = TypeVar("T")
+
+#: Indexes recently built, by what they were built from (roots, languages,
+#: time zone, and the files' fingerprint). An index never changes, so apps
+#: reading the same unchanged tree share one instead of loading it again.
+_RECENT_INDEXES: OrderedDict[tuple, ContentIndex] = OrderedDict()
+_RECENT_LIMIT = 8
+_recent_lock = threading.Lock()
+
+
+def load_index(roots: Sequence[str], languages: Sequence[str], timezone: tzinfo) -> ContentIndex:
+    """Return the index of ``roots``, built now or taken from a recent identical build."""
+    signature = scan_signature(roots)
+    key = (tuple(roots), tuple(languages), str(timezone), signature)
+    with _recent_lock:
+        if key in _RECENT_INDEXES:
+            _RECENT_INDEXES.move_to_end(key)
+            return _RECENT_INDEXES[key]
+    index = load(roots, languages, timezone, signature=signature)
+    with _recent_lock:
+        _RECENT_INDEXES[key] = index
+        while len(_RECENT_INDEXES) > _RECENT_LIMIT:
+            _RECENT_INDEXES.popitem(last=False)
+    return index
 
 
 class ContentStore:
     """Hold the current index and swap in a new one when files change.
 
-    Requests call :meth:`index`; at most once per ``interval`` seconds one of
-    them compares a cheap fingerprint of the tree (paths, sizes, mtimes) and,
-    if it changed, builds a new index and replaces the reference. Other
-    requests keep using the old index meanwhile: nothing waits on a lock.
+    The tree is read on first use. Afterwards, at most once per ``interval``
+    seconds one request compares a cheap fingerprint of the tree (paths,
+    sizes, mtimes) and, if it changed, builds a new index and replaces the
+    reference. Other requests keep using the old index meanwhile.
     """
 
     def __init__(
@@ -43,12 +78,20 @@ class ContentStore:
         self.timezone = timezone
         self.interval = interval
         self._lock = threading.Lock()
+        self._index: ContentIndex | None = None
+        self._checked_at = 0.0
+        self._logged: ContentIndex | None = None
         self._reported: frozenset[Problem] = frozenset()
-        self._index = self._build()
-        self._checked_at = time.monotonic()
+        self._derived: dict[str, tuple[ContentIndex, Any]] = {}
 
     def index(self) -> ContentIndex:
-        """Return the current index, reloading it first if the files changed."""
+        """Return the current index, loading it first, or again if the files changed."""
+        index = self._index
+        if index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = self._load()
+            return self._index
         if self.interval >= 0 and time.monotonic() - self._checked_at >= self.interval:
             self._refresh()
         return self._index
@@ -59,23 +102,48 @@ class ContentStore:
         try:
             self._checked_at = time.monotonic()
             if scan_signature(self.roots) != self._index.signature:
-                self._index = self._build()
+                self._index = self._load()
         finally:
             self._lock.release()
 
-    def _build(self) -> ContentIndex:
-        index = load(self.roots, self.languages, self.timezone)
-        # Each problem is logged once, not again at every reload.
-        for problem in index.problems:
-            if problem not in self._reported and problem.severity is not Severity.NOTE:
-                level = logging.ERROR if problem.severity is Severity.ERROR else logging.WARNING
-                logger.log(level, "%s", problem)
-        self._reported = frozenset(index.problems)
-        logger.info(
-            "content loaded from %s: %d documents, %d problems",
-            os.pathsep.join(self.roots), len(index.documents), len(index.problems),
-        )
-        return index
+    def _load(self) -> ContentIndex:
+        self._checked_at = time.monotonic()
+        return load_index(self.roots, self.languages, self.timezone)
+
+    def log_new_problems(self) -> None:
+        """Log the problems of the served index the server has not logged yet.
+
+        Called by the web layer on requests, so a running site logs each
+        problem once while commands stay quiet (``flask content check`` is
+        where problems are read).
+        """
+        index = self.index()
+        if index is self._logged:
+            return
+        with self._lock:
+            if index is self._logged:
+                return
+            for problem in index.problems:
+                if problem not in self._reported and problem.severity is not Severity.NOTE:
+                    level = logging.ERROR if problem.severity is Severity.ERROR else logging.WARNING
+                    logger.log(level, "%s", problem)
+            self._reported = frozenset(index.problems)
+            self._logged = index
+            logger.info(
+                "content from %s: %d documents, %d problems",
+                os.pathsep.join(self.roots),
+                len(index.documents),
+                len(index.problems),
+            )
+
+    def derived(self, name: str, compute: Callable[[ContentIndex], T]) -> T:
+        """Return ``compute(index)`` for the current index, computed once per content version."""
+        index = self.index()
+        cached = self._derived.get(name)
+        if cached is None or cached[0] is not index:
+            cached = (index, compute(index))
+            self._derived[name] = cached
+        return cached[1]
 
 
 def content_roots(setting: str) -> list[str]:
@@ -84,7 +152,7 @@ def content_roots(setting: str) -> list[str]:
 
 
 def init_app(app: Flask, timezone: tzinfo) -> None:
-    """Load the content named by the app's configuration."""
+    """Set up the content named by the app's configuration (read on first use)."""
     app.extensions["portal.content"] = ContentStore(
         content_roots(app.config["PORTAL_CONTENT_DIR"]),
         list(app.config["PORTAL_LANGUAGES"]),
@@ -93,6 +161,11 @@ def init_app(app: Flask, timezone: tzinfo) -> None:
     )
 
 
+def content_store() -> ContentStore:
+    """Return the running app's content store."""
+    return current_app.extensions["portal.content"]
+
+
 def current_index() -> ContentIndex:
     """Return the content index of the running app."""
-    return current_app.extensions["portal.content"].index()
+    return content_store().index()

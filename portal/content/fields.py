@@ -10,13 +10,36 @@ from typing import Any
 from .model import Choice, Document, Problem, Question, QuestionType, Severity
 
 #: Keys the portal reads, or knowingly ignores (Hugo and CMS bookkeeping).
-KNOWN_KEYS = frozenset({
-    "title", "description", "layout", "type", "archived", "draft", "formHidden",
-    "linkHidden", "leverId", "translationKey", "author", "date", "image",
-    "image-alt", "image-translation", "thumb", "tags", "aliases", "url",
-    "processed", "classification", "compensation", "term", "languageRequirement",
-    "closingDate", "questions",
-})
+KNOWN_KEYS = frozenset(
+    {
+        "title",
+        "description",
+        "layout",
+        "type",
+        "archived",
+        "draft",
+        "formHidden",
+        "linkHidden",
+        "leverId",
+        "translationKey",
+        "author",
+        "date",
+        "image",
+        "image-alt",
+        "image-translation",
+        "thumb",
+        "tags",
+        "aliases",
+        "url",
+        "processed",
+        "classification",
+        "compensation",
+        "term",
+        "languageRequirement",
+        "closingDate",
+        "questions",
+    }
+)
 #: Optional posting facts shown on the posting page, in this order.
 DETAIL_KEYS = ("classification", "compensation", "term", "languageRequirement")
 
@@ -24,8 +47,11 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _TEST_TITLE = re.compile(r"^\s*test\b", re.I)
 _QUESTION_TYPES = {
     "text": QuestionType.TEXT,
-    "yes-no": QuestionType.YES_NO, "yesno": QuestionType.YES_NO, "yes/no": QuestionType.YES_NO,
-    "choice": QuestionType.CHOICE, "single-choice": QuestionType.CHOICE,
+    "yes-no": QuestionType.YES_NO,
+    "yesno": QuestionType.YES_NO,
+    "yes/no": QuestionType.YES_NO,
+    "choice": QuestionType.CHOICE,
+    "single-choice": QuestionType.CHOICE,
 }
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0", ""}
@@ -53,9 +79,7 @@ class FieldReader:
         self.timezone = timezone
 
     def warn(self, key: str, message: str, severity: Severity = Severity.WARNING) -> None:
-        self.source.problems.append(
-            Problem(self.source.display, self.source.line_of(key), severity, message)
-        )
+        self.source.problems.append(Problem(self.source.display, self.source.line_of(key), severity, message))
 
     def text(self, key: str) -> str:
         value = self.data.get(key)
@@ -117,8 +141,9 @@ class FieldReader:
             return None
         try:
             # A date alone closes at the end of that day, local time.
-            return datetime.combine(date.fromisoformat(str(value).strip()), time(23, 59, 59),
-                                    tzinfo=self.timezone)
+            return datetime.combine(
+                date.fromisoformat(str(value).strip()), time(23, 59, 59), tzinfo=self.timezone
+            )
         except ValueError:
             pass
         try:
@@ -170,9 +195,7 @@ class FieldReader:
                 continue
             folded = {known.replace("-", "").lower(): known for known in KNOWN_KEYS}
             plain = key.replace(" ", "").replace("-", "").replace("_", "").lower()
-            guess = folded.get(plain) or next(
-                iter(difflib.get_close_matches(key, KNOWN_KEYS, n=1)), None
-            )
+            guess = folded.get(plain) or next(iter(difflib.get_close_matches(key, KNOWN_KEYS, n=1)), None)
             hint = f"; did you mean {guess!r}?" if guess else ""
             self.warn(key, f"unknown front-matter key {key!r} ignored{hint}")
         present = [key for key in DETAIL_KEYS if key in self.data]

@@ -40,12 +40,10 @@ _FrontMatterLoader.yaml_implicit_resolvers = {
     first: [
         (tag, regexp)
         for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-                       "tag:yaml.org,2002:timestamp")
+        if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-
 
 
 def parse(text: str) -> ParsedFile:
@@ -60,22 +58,16 @@ def parse(text: str) -> ParsedFile:
         raise FrontMatterError("empty file", 1)
     opening = lines[0].strip()
     if opening == "+++":
-        raise FrontMatterError(
-            "TOML front matter is not supported: use YAML between '---' lines", 1
-        )
+        raise FrontMatterError("TOML front matter is not supported: use YAML between '---' lines", 1)
     if opening != "---":
-        raise FrontMatterError(
-            "no front matter: the file must start with a '---' line", 1
-        )
+        raise FrontMatterError("no front matter: the file must start with a '---' line", 1)
     for index in range(1, len(lines)):
         if lines[index].strip() in ("---", "..."):
             break
     else:
-        raise FrontMatterError(
-            "front matter is not closed: no '---' line after line 1", 1
-        )
+        raise FrontMatterError("front matter is not closed: no '---' line after line 1", 1)
     source = "".join(lines[1:index])
-    body = "".join(lines[index + 1:])
+    body = "".join(lines[index + 1 :])
     body_line = index + 2
     data, key_lines = _parse_yaml(source)
     return ParsedFile(data=data, body=body, body_line=body_line, key_lines=key_lines)

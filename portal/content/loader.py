@@ -22,6 +22,7 @@ from .fields import DETAIL_KEYS, FieldReader
 from .model import ContentIndex, Document, DocumentKey, Kind, Problem, Severity, slug_key
 from .render import render_markdown
 
+
 def scan_signature(roots: Sequence[str | os.PathLike]) -> str:
     """Return a cheap fingerprint of every file's path, size and mtime under ``roots``."""
     digest = hashlib.blake2b(digest_size=16)
@@ -42,10 +43,15 @@ def load(
     roots: Sequence[str | os.PathLike],
     languages: Sequence[str],
     timezone: tzinfo,
+    *,
+    signature: str | None = None,
 ) -> ContentIndex:
-    """Read every content file under ``roots`` and build the index."""
+    """Read every content file under ``roots`` and build the index.
+
+    ``signature`` is the tree's fingerprint when the caller has just taken it.
+    """
     roots = tuple(str(root) for root in roots)
-    signature = scan_signature(roots)
+    signature = signature or scan_signature(roots)
     loader = _Loader(languages, timezone)
     for root in roots:
         loader.read_root(root)
@@ -119,7 +125,8 @@ class _Loader:
         # Files whose front matter drew warnings (placeholders, stray keys,
         # test postings) lose to clean files for one slug or key.
         self.doubtful = {
-            source.display for source in self.sources
+            source.display
+            for source in self.sources
             if any(problem.severity is Severity.WARNING for problem in source.problems)
         }
         served = self.choose_slugs(documents)
@@ -148,25 +155,30 @@ class _Loader:
             in_blog = any(part.casefold() == "blog" for part in source.folder)
             if layout == "job-posting":
                 source.kind = Kind.POSTING
-            elif layout == "blog":
-                source.kind = Kind.STORY
-            elif layout is None and in_blog:
+            elif layout == "blog" or (layout is None and in_blog):
                 source.kind = Kind.STORY
             elif layout in (None, "page") and (
-                (source.lang, source.folder) in posting_folders
-                or "leverId" in data or "Lever ID" in data
+                (source.lang, source.folder) in posting_folders or "leverId" in data or "Lever ID" in data
             ):
                 source.kind = Kind.POSTING
-                source.problems.append(Problem(
-                    source.display, source.line_of("layout"), Severity.WARNING,
-                    f"layout {layout!r} among job postings: served as a job posting "
-                    "(set 'layout: job-posting')",
-                ))
+                source.problems.append(
+                    Problem(
+                        source.display,
+                        source.line_of("layout"),
+                        Severity.WARNING,
+                        f"layout {layout!r} among job postings: served as a job posting "
+                        "(set 'layout: job-posting')",
+                    )
+                )
             else:
-                source.problems.append(Problem(
-                    source.display, source.line_of("layout"), Severity.NOTE,
-                    f"layout {layout!r} is neither 'job-posting' nor 'blog': not served",
-                ))
+                source.problems.append(
+                    Problem(
+                        source.display,
+                        source.line_of("layout"),
+                        Severity.NOTE,
+                        f"layout {layout!r} is neither 'job-posting' nor 'blog': not served",
+                    )
+                )
 
     def build(self, source: _Source) -> Document | None:
         if source.kind is None:
@@ -174,10 +186,14 @@ class _Loader:
         check = FieldReader(source, self.timezone)
         title = check.text("title")
         if not title:
-            source.problems.append(Problem(
-                source.display, source.line_of("title"), Severity.ERROR,
-                "missing title; file skipped",
-            ))
+            source.problems.append(
+                Problem(
+                    source.display,
+                    source.line_of("title"),
+                    Severity.ERROR,
+                    "missing title; file skipped",
+                )
+            )
             return None
         check.unknown_keys()
         check.path_segments()
@@ -203,22 +219,28 @@ class _Loader:
             thumb=check.text("thumb") or None,
             tags=check.tags(),
             aliases=check.aliases(),
-            details=tuple(
-                (key, check.text(key)) for key in DETAIL_KEYS if check.text(key)
-            ),
+            details=tuple((key, check.text(key)) for key in DETAIL_KEYS if check.text(key)),
             closing_at=check.closing_date(),
             questions=check.questions(),
         )
         if document.image and not document.image_alt:
-            source.problems.append(Problem(
-                source.display, source.line_of("image"), Severity.WARNING,
-                "image has no 'image-alt' text for screen-reader users",
-            ))
+            source.problems.append(
+                Problem(
+                    source.display,
+                    source.line_of("image"),
+                    Severity.WARNING,
+                    "image has no 'image-alt' text for screen-reader users",
+                )
+            )
         if document.draft:
-            source.problems.append(Problem(
-                source.display, source.line_of("draft"), Severity.NOTE,
-                "draft: true, not published",
-            ))
+            source.problems.append(
+                Problem(
+                    source.display,
+                    source.line_of("draft"),
+                    Severity.NOTE,
+                    "draft: true, not published",
+                )
+            )
         if document.kind is Kind.POSTING:
             check.test_posting(document)
         return document
@@ -234,7 +256,9 @@ class _Loader:
             served.append(winner)
             for other in others:
                 self.report(
-                    other.source, 1, Severity.WARNING,
+                    other.source,
+                    1,
+                    Severity.WARNING,
                     f"slug {other.slug!r} is also used by {winner.source}, which is "
                     "served instead (published, clean, open, paired files win); rename one file",
                 )
@@ -242,9 +266,7 @@ class _Loader:
 
     def pair(self, documents: list[Document]) -> dict[DocumentKey, dict[str, str]]:
         """Pair documents across languages by normalised translationKey."""
-        groups: dict[tuple[Kind, str], dict[str, list[Document]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
+        groups: dict[tuple[Kind, str], dict[str, list[Document]]] = defaultdict(lambda: defaultdict(list))
         for document in documents:
             if document.translation_key:
                 groups[(document.kind, document.translation_key)][document.lang].append(document)
@@ -256,7 +278,9 @@ class _Loader:
                 chosen[lang] = winner
                 for duplicate in duplicates:
                     self.report(
-                        duplicate.source, duplicate.translation_key_line, Severity.ERROR,
+                        duplicate.source,
+                        duplicate.translation_key_line,
+                        Severity.ERROR,
                         f"duplicate translationKey {key!r} in {lang!r}: "
                         f"{winner.source} has it too and is paired instead",
                     )
@@ -269,14 +293,17 @@ class _Loader:
             missing = [lang for lang in self.languages if lang not in slugs and lang != document.lang]
             if not document.translation_key:
                 self.report(
-                    document.source, document.translation_key_line, Severity.WARNING,
+                    document.source,
+                    document.translation_key_line,
+                    Severity.WARNING,
                     "no translationKey: cannot be paired with its translation",
                 )
             elif missing:
                 self.report(
-                    document.source, document.translation_key_line, Severity.WARNING,
-                    f"unpaired: no {'/'.join(missing)} file has translationKey "
-                    f"{document.translation_key!r}",
+                    document.source,
+                    document.translation_key_line,
+                    Severity.WARNING,
+                    f"unpaired: no {'/'.join(missing)} file has translationKey {document.translation_key!r}",
                 )
         return translations
 
@@ -300,13 +327,17 @@ class _Loader:
         for other in others:
             if _question_shape(other) != _question_shape(first):
                 self.report(
-                    other.source, 1, Severity.WARNING,
+                    other.source,
+                    1,
+                    Severity.WARNING,
                     f"questions differ from {first.source} (ids, types or choice ids): "
                     "answers cannot be matched across languages",
                 )
             if other.closing_at != first.closing_at:
                 self.report(
-                    other.source, 1, Severity.WARNING,
+                    other.source,
+                    1,
+                    Severity.WARNING,
                     f"closingDate differs from {first.source}",
                 )
 
@@ -316,7 +347,9 @@ class _Loader:
             for alias in document.aliases:
                 if alias in aliases:
                     self.report(
-                        document.source, 1, Severity.WARNING,
+                        document.source,
+                        1,
+                        Severity.WARNING,
                         f"alias {alias!r} is already used by another file; ignored here",
                     )
                     continue
@@ -336,6 +369,5 @@ def markdown_files(folder: Path) -> Iterable[Path]:
 
 def _question_shape(document: Document) -> tuple:
     return tuple(
-        (q.id, q.type, q.required, tuple(choice.id for choice in q.choices))
-        for q in document.questions
+        (q.id, q.type, q.required, tuple(choice.id for choice in q.choices)) for q in document.questions
     )

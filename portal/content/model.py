@@ -141,9 +141,10 @@ def slug_key(slug: str) -> str:
 DocumentKey = tuple[Kind, str, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ContentIndex:
-    """Every served document, looked up by kind, language and slug.
+    """Every served document, looked up by kind, language and slug, and
+    postings by their posting key.
 
     Built once by the loader; never changed afterwards, so requests can share
     it without locks. A new index replaces the old one when files change.
@@ -157,6 +158,8 @@ class ContentIndex:
     aliases: Mapping[str, DocumentKey]
     problems: tuple[Problem, ...]
     _folded: Mapping[tuple[Kind, str, str], str]
+    #: Every posting (drafts too) by posting key, then language.
+    _postings: Mapping[str, Mapping[str, Document]]
 
     @classmethod
     def build(
@@ -173,12 +176,16 @@ class ContentIndex:
         listings: dict[tuple[Kind, str], list[Document]] = {}
         for document in documents.values():
             listings.setdefault((document.kind, document.lang), []).append(document)
-        ordered = {
-            key: tuple(sorted(docs, key=_listing_order)) for key, docs in listings.items()
-        }
-        folded = {
-            (kind, lang, slug_key(slug)): slug for (kind, lang, slug) in documents
-        }
+        ordered = {key: tuple(sorted(docs, key=_listing_order)) for key, docs in listings.items()}
+        folded = {(kind, lang, slug_key(slug)): slug for (kind, lang, slug) in documents}
+        postings: dict[str, dict[str, Document]] = {}
+        for (kind, lang, slug), document in documents.items():
+            if kind is Kind.POSTING:
+                # The translation the loader paired wins over a duplicate key.
+                paired = translations.get((kind, lang, slug), {}).get(lang) == slug
+                by_lang = postings.setdefault(document.posting_key, {})
+                if paired or lang not in by_lang:
+                    by_lang[lang] = document
         return cls(
             roots=roots,
             signature=signature,
@@ -190,6 +197,7 @@ class ContentIndex:
             aliases=MappingProxyType(dict(aliases)),
             problems=tuple(sorted(problems)),
             _folded=MappingProxyType(folded),
+            _postings=MappingProxyType({key: MappingProxyType(by_lang) for key, by_lang in postings.items()}),
         )
 
     def get(self, kind: Kind, lang: str, slug: str) -> Document | None:
@@ -229,6 +237,27 @@ class ContentIndex:
             if other is not None and lang != document.lang:
                 found[lang] = other
         return found
+
+    def translations_of(self, document: Document) -> dict[str, Document]:
+        """Return ``document`` and its published translations, by language."""
+        return {document.lang: document, **self.counterparts(document)}
+
+    def postings(self, posting_key: str) -> Mapping[str, Document]:
+        """Return every translation of a posting (drafts too), by language."""
+        return self._postings.get(posting_key, MappingProxyType({}))
+
+    def posting_keys(self) -> tuple[str, ...]:
+        """Return the key of every published posting."""
+        return tuple(
+            key
+            for key, by_lang in self._postings.items()
+            if any(document.published for document in by_lang.values())
+        )
+
+    def posting(self, posting_key: str, lang: str) -> Document | None:
+        """Return a published posting in ``lang``, else in another language, else None."""
+        published = [doc for doc in self.postings(posting_key).values() if doc.published]
+        return next((doc for doc in published if doc.lang == lang), published[0] if published else None)
 
     def listed(self, kind: Kind, lang: str, now: datetime) -> tuple[Document, ...]:
         """Return the documents a listing page shows at ``now``, in display order."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import nh3
-from markupsafe import Markup
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 # CommonMark, as Hugo's Goldmark renders it, with the raw HTML that CMS-written
 # bodies carry (figures, details, tables); the sanitiser decides what stays.

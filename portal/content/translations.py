@@ -97,8 +97,13 @@ class FileRef:
 
     def to_json(self) -> dict:
         """Return the file as a JSON-ready mapping."""
-        return {"language": self.language, "path": self.path, "slug": self.slug,
-                "title": self.title, "key": self.key}
+        return {
+            "language": self.language,
+            "path": self.path,
+            "slug": self.slug,
+            "title": self.title,
+            "key": self.key,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +193,7 @@ class TranslationReport:
         for root in self.roots:
             prefix = root.rstrip(os.sep) + os.sep
             if path.startswith(prefix):
-                return path[len(prefix):]
+                return path[len(prefix) :]
         return path
 
     def to_json(self) -> dict:
@@ -248,8 +253,7 @@ def translation_report(
 
 
 def _finding_order(finding: Finding) -> tuple:
-    return (list(FindingKind).index(finding.kind), finding.file.path, finding.line,
-            finding.other_language)
+    return (list(FindingKind).index(finding.kind), finding.file.path, finding.line, finding.other_language)
 
 
 # Files and pairs ----------------------------------------------------------------
@@ -296,9 +300,13 @@ def _written_file(path: str, lang: str) -> FileRef:
     data = _front_matter(path)
     key = data.get("translationKey")
     title = data.get("title")
-    return FileRef(lang, path, unicodedata.normalize("NFC", Path(path).stem),
-                   " ".join(str(title).split()) if title else "",
-                   None if key is None else str(key))
+    return FileRef(
+        lang,
+        path,
+        unicodedata.normalize("NFC", Path(path).stem),
+        " ".join(str(title).split()) if title else "",
+        None if key is None else str(key),
+    )
 
 
 def _front_matter(path: str) -> dict:
@@ -316,8 +324,13 @@ def written_translation_key(path: str) -> str | None:
 
 def file_ref(document: Document, written_keys: dict[str, str | None]) -> FileRef:
     """Describe ``document`` for a finding."""
-    return FileRef(document.lang, document.source, document.slug, document.title,
-                   written_keys.get(document.source, document.translation_key))
+    return FileRef(
+        document.lang,
+        document.source,
+        document.slug,
+        document.title,
+        written_keys.get(document.source, document.translation_key),
+    )
 
 
 # 1 and 2: unpaired files and their likely pairs ---------------------------------
@@ -341,14 +354,16 @@ def unpaired_findings(
             open_questions[document].append(lang)
     suggestions = likely_pairs(open_questions)
     return [
-        _unpaired_finding(document, lang, reason, other, suggestions.get((document, lang)),
-                          written_keys)
+        _unpaired_finding(document, lang, reason, other, suggestions.get((document, lang)), written_keys)
         for (document, lang), (reason, other) in explained.items()
     ]
 
 
 def unpaired_reason(
-    index: ContentIndex, document: Document, lang: str, unserved: Sequence[FileRef],
+    index: ContentIndex,
+    document: Document,
+    lang: str,
+    unserved: Sequence[FileRef],
 ) -> tuple[UnpairedReason, FileRef | Document | None]:
     """Tell why ``document`` has no counterpart in ``lang``, with the file
     that explains it (a counterpart not served, a file paired instead)."""
@@ -356,8 +371,11 @@ def unpaired_reason(
     if key is None:
         return UnpairedReason.NO_KEY, None
     for other in index.all(document.kind, document.lang):
-        if (other is not document and other.translation_key == key
-                and (other.kind, other.lang, other.slug) in index.translations):
+        if (
+            other is not document
+            and other.translation_key == key
+            and (other.kind, other.lang, other.slug) in index.translations
+        ):
             return UnpairedReason.KEY_USED_TWICE, other
     for file in unserved:
         if file.language == lang and normalise_translation_key(file.key) == key:
@@ -381,10 +399,12 @@ def _unpaired_finding(
         UnpairedReason.NO_MATCH: f"no {lang} file has translationKey {key!r}",
         UnpairedReason.COUNTERPART_NOT_SERVED: (
             f"its {lang} counterpart {other and other.path} has translationKey "
-            f"{other and other.key!r} but is not served (see flask content check)"),
+            f"{other and other.key!r} but is not served (see flask content check)"
+        ),
         UnpairedReason.KEY_USED_TWICE: (
             f"translationKey {key!r} is also used by {other and other.path}, "
-            "which is paired instead: give this file its own key"),
+            "which is paired instead: give this file its own key"
+        ),
     }[reason]
     likely, likeness = suggestion if suggestion else (None, None)
     if likely is not None:
@@ -408,7 +428,8 @@ def _unpaired_finding(
 
 
 def likely_pairs(
-    unpaired: dict[Document, list[str]], threshold: float = LIKELY_PAIR_LIKENESS,
+    unpaired: dict[Document, list[str]],
+    threshold: float = LIKELY_PAIR_LIKENESS,
 ) -> dict[tuple[Document, str], tuple[Document, float]]:
     """Match unpaired files of one kind across languages, best likeness first,
     each file with at most one file per other language.
@@ -419,8 +440,12 @@ def likely_pairs(
     candidates = []
     for first, first_missing in unpaired.items():
         for second, second_missing in unpaired.items():
-            if (first.kind is second.kind and first.lang < second.lang
-                    and second.lang in first_missing and first.lang in second_missing):
+            if (
+                first.kind is second.kind
+                and first.lang < second.lang
+                and second.lang in first_missing
+                and first.lang in second_missing
+            ):
                 likeness = pair_likeness(first, second)
                 if likeness >= threshold:
                     candidates.append((-likeness, first.source, second.source, first, second))
@@ -437,13 +462,13 @@ def pair_likeness(first: Document, second: Document) -> float:
     """Return how alike two files' keys, slugs or titles are (the best of the
     three, 0 to 1), after folding case, accents and punctuation."""
     scores = [
-        text_likeness(plain_form(_strip_lever_suffix(first.slug)),
-                      plain_form(_strip_lever_suffix(second.slug))),
+        text_likeness(
+            plain_form(_strip_lever_suffix(first.slug)), plain_form(_strip_lever_suffix(second.slug))
+        ),
         text_likeness(plain_form(first.title), plain_form(second.title)),
     ]
     if first.translation_key and second.translation_key:
-        scores.append(text_likeness(plain_form(first.translation_key),
-                                    plain_form(second.translation_key)))
+        scores.append(text_likeness(plain_form(first.translation_key), plain_form(second.translation_key)))
     return max(scores)
 
 
@@ -470,7 +495,8 @@ def text_likeness(first: str, second: str) -> float:
 
 
 def inexact_key_findings(
-    groups: Iterable[tuple[Document, ...]], written_keys: dict[str, str | None],
+    groups: Iterable[tuple[Document, ...]],
+    written_keys: dict[str, str | None],
 ) -> list[Finding]:
     """Report paired files whose translationKeys differ as written (case,
     spaces, trailing slash): they pair only because keys are normalised."""
@@ -482,24 +508,27 @@ def inexact_key_findings(
             key = written_keys.get(document.source)
             if document is reference or key is None or key == reference_key:
                 continue
-            findings.append(Finding(
-                kind=FindingKind.INEXACT_KEY,
-                content=document.kind,
-                file=file_ref(document, written_keys),
-                line=document.translation_key_line,
-                message=(
-                    f"translationKey {key!r} pairs with {reference_key!r} in "
-                    f"{reference.source} only after {_key_difference(key, reference_key)}: "
-                    f"write it {reference_key!r}"
-                ),
-                other_language=reference.lang,
-                other=file_ref(reference, written_keys),
-            ))
+            findings.append(
+                Finding(
+                    kind=FindingKind.INEXACT_KEY,
+                    content=document.kind,
+                    file=file_ref(document, written_keys),
+                    line=document.translation_key_line,
+                    message=(
+                        f"translationKey {key!r} pairs with {reference_key!r} in "
+                        f"{reference.source} only after {_key_difference(key, reference_key)}: "
+                        f"write it {reference_key!r}"
+                    ),
+                    other_language=reference.lang,
+                    other=file_ref(reference, written_keys),
+                )
+            )
     return findings
 
 
 def _reference_key_holder(
-    group: tuple[Document, ...], written_keys: dict[str, str | None],
+    group: tuple[Document, ...],
+    written_keys: dict[str, str | None],
 ) -> Document:
     """Return the file whose written key the others should copy: one written
     in the normal form (lower case, no trailing slash) if any, else the first."""
@@ -541,17 +570,19 @@ def untranslated_findings(
             same_title = titles_look_untranslated(reference.title, document.title)
             if likeness is None and not same_title:
                 continue
-            findings.append(Finding(
-                kind=FindingKind.UNTRANSLATED,
-                content=document.kind,
-                file=file_ref(document, written_keys),
-                line=1,
-                message=_untranslated_message(reference, likeness, same_title),
-                other_language=reference.lang,
-                other=file_ref(reference, written_keys),
-                likeness=likeness,
-                same_title=same_title,
-            ))
+            findings.append(
+                Finding(
+                    kind=FindingKind.UNTRANSLATED,
+                    content=document.kind,
+                    file=file_ref(document, written_keys),
+                    line=1,
+                    message=_untranslated_message(reference, likeness, same_title),
+                    other_language=reference.lang,
+                    other=file_ref(reference, written_keys),
+                    likeness=likeness,
+                    same_title=same_title,
+                )
+            )
     return findings
 
 
@@ -574,7 +605,9 @@ def body_words(body_html: str) -> list[str]:
 
 
 def body_likeness(
-    first: list[str], second: list[str], threshold: float = UNTRANSLATED_LIKENESS,
+    first: list[str],
+    second: list[str],
+    threshold: float = UNTRANSLATED_LIKENESS,
 ) -> float | None:
     """Return how alike two bodies' words are (0 to 1) when it reaches
     ``threshold``, else None; bodies too short to tell give None."""
@@ -615,19 +648,21 @@ def stale_findings(
             days_behind = (newest_time - when) // _SECONDS_PER_DAY
             if document is source or newest_time - when <= stale_days * _SECONDS_PER_DAY:
                 continue
-            findings.append(Finding(
-                kind=FindingKind.STALE,
-                content=document.kind,
-                file=file_ref(document, written_keys),
-                line=1,
-                message=(
-                    f"last committed {days_behind} days before {source.source} "
-                    f"(more than {stale_days}): the translation may be out of date"
-                ),
-                other_language=source.lang,
-                other=file_ref(source, written_keys),
-                days_behind=days_behind,
-            ))
+            findings.append(
+                Finding(
+                    kind=FindingKind.STALE,
+                    content=document.kind,
+                    file=file_ref(document, written_keys),
+                    line=1,
+                    message=(
+                        f"last committed {days_behind} days before {source.source} "
+                        f"(more than {stale_days}): the translation may be out of date"
+                    ),
+                    other_language=source.lang,
+                    other=file_ref(source, written_keys),
+                    days_behind=days_behind,
+                )
+            )
     return findings
 
 
@@ -654,14 +689,21 @@ class GitCommitTimes:
 def run_git(folder: str, *arguments: str) -> str | None:
     """Run ``git arguments`` in ``folder`` (no shell; read-only, no optional
     locks); return its stripped output, or None if git failed or is absent."""
-    environment = {name: value for name, value in os.environ.items()
-                   if name not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
+    }
     environment["GIT_OPTIONAL_LOCKS"] = "0"
     try:
         completed = subprocess.run(
             ["git", "--literal-pathspecs", *arguments],
-            cwd=folder, env=environment, capture_output=True, text=True,
-            timeout=GIT_TIMEOUT, check=False,
+            cwd=folder,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None

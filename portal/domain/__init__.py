@@ -1,0 +1,37 @@
+"""The domain: the portal's rules, free of HTTP.
+
+Taking applications (``applications``, ``resumes``, ``privacy``), reviewing
+them (``review``, ``postings``), staff ``accounts``, the ``audit`` log,
+``retention`` and ``mail``, over the typed ``models``. Service functions take
+a session and flush; they never commit (the request, or a command, does).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from ..plumbing.config import ConfigurationError
+from . import privacy, retention
+
+
+def init_app(app: Flask) -> None:
+    """Check the retention periods and load the privacy notices."""
+    settings = {
+        "retention_period": "PORTAL_RETENTION_PERIOD",
+        "consented_retention_period": "PORTAL_RETENTION_CONSENTED_PERIOD",
+    }
+    for setting in settings.values():
+        try:
+            retention.parse_period(app.config[setting])
+        except ValueError as error:
+            raise ConfigurationError(f"{setting}: {error}") from None
+    periods = {name: app.config[setting] for name, setting in settings.items()}
+    languages = app.config["PORTAL_LANGUAGES"]
+    app.extensions["portal.privacy"] = privacy.load_notices(
+        Path(app.config["PORTAL_PRIVACY_NOTICE_DIR"]),
+        {code: language.get("locale", code) for code, language in languages.items()},
+        periods=periods,
+        optional=frozenset(code for code, language in languages.items() if language.get("pseudo")),
+    )

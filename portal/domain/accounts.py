@@ -1,0 +1,263 @@
+"""Staff accounts and their sessions: creation, passwords, roles, sign-in, revocation.
+
+Functions take a session and flush; the request (or command) commits once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import audit
+from .models import Assignment, AuditEvent, Role, StaffSession, StaffUser
+
+MIN_PASSWORD_LENGTH = 12
+#: Failures (per account or per address) within the window before refusing.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    # Checked against when the email is unknown, so both cases take as long.
+    return generate_password_hash("not a real password", method=method)
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out; ``code`` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def normalise_email(email: str) -> str:
+    """Return the form emails are stored and compared in."""
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    """Hash with scrypt (memory-hard, ``PORTAL_PASSWORD_HASH_METHOD``); raise
+    AccountError if the password is too short."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("password_too_short")
+    return generate_password_hash(password, method=current_app.config["PORTAL_PASSWORD_HASH_METHOD"])
+
+
+def find_user(session: Session, email: str) -> StaffUser | None:
+    """Return the account with this email, if any."""
+    return session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    """Return every staff account, by email."""
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.email)))
+
+
+def get_user(session: Session, user_id: int | None) -> StaffUser | None:
+    """Return the account with this id, if any."""
+    return session.get(StaffUser, user_id) if user_id is not None else None
+
+
+def _role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise AccountError("unknown_role") from None
+
+
+def create_user(session: Session, email: str, password: str, role: str, *, now: datetime) -> StaffUser:
+    """Create an account; the email must be new and the role known."""
+    role = _role(role)
+    email = normalise_email(email)
+    if "@" not in email:
+        raise AccountError("invalid_email")
+    if find_user(session, email) is not None:
+        raise AccountError("email_taken")
+    user = StaffUser(
+        email=email, password_hash=hash_password(password), role=role, active=True, created_at=now
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def check_password(user: StaffUser, password: str) -> bool:
+    """Tell whether ``password`` is the account's current password."""
+    return check_password_hash(user.password_hash, password)
+
+
+def set_password(session: Session, user: StaffUser, password: str) -> None:
+    """Change the password and sign every session of the account out."""
+    user.password_hash = hash_password(password)
+    revoke_all(session, user)
+
+
+def change_own_password(
+    session: Session, user: StaffUser, current: str, new: str, *, now: datetime, ip_address: str
+) -> None:
+    """Change one's own password, given the current one; every session of
+    the account ends. Raises AccountError("wrong_password") or
+    AccountError("password_too_short")."""
+    if not check_password(user, current):
+        raise AccountError("wrong_password")
+    set_password(session, user, new)
+    audit.record(
+        session, "password_changed", actor=user.email, staff_user_id=user.id, ip_address=ip_address, at=now
+    )
+
+
+def set_active(session: Session, user: StaffUser, active: bool) -> None:
+    """Enable or disable an account; disabling signs it out everywhere."""
+    user.active = active
+    if not active:
+        revoke_all(session, user)
+
+
+def set_role(session: Session, user: StaffUser, role: str) -> None:
+    """Change the role; any change signs the account out everywhere."""
+    role = _role(role)
+    if role != user.role:
+        user.role = role
+        revoke_all(session, user)
+
+
+def update_account(
+    session: Session,
+    account: StaffUser,
+    *,
+    role: str,
+    active: bool,
+    posting_keys: set[str],
+    by: StaffUser,
+    now: datetime,
+    ip_address: str,
+) -> None:
+    """Change an account's role, state and assigned postings, as admin ``by``.
+
+    An admin cannot remove their own administrator rights or disable
+    themself (AccountError("own_account")): the portal always keeps the admin
+    who is acting. The change is audited.
+    """
+    if account.id == by.id and (role != Role.ADMIN or not active):
+        raise AccountError("own_account")
+    set_role(session, account, role)
+    set_active(session, account, active)
+    set_assignments(session, account, posting_keys)
+    audit.record(
+        session,
+        "manage_staff",
+        actor=by.email,
+        staff_user_id=by.id,
+        ip_address=ip_address,
+        at=now,
+        detail=f"{account.email}: role={account.role} active={account.active} "
+        f"postings={len(account.assignments)}",
+    )
+
+
+def set_assignments(session: Session, user: StaffUser, posting_keys: set[str]) -> None:
+    """Make ``posting_keys`` exactly the postings a reviewer may see."""
+    current = {assignment.posting_key: assignment for assignment in user.assignments}
+    for key, assignment in current.items():
+        if key not in posting_keys:
+            user.assignments.remove(assignment)
+    for key in sorted(posting_keys - set(current)):
+        user.assignments.append(Assignment(posting_key=key))
+    session.flush()
+
+
+def is_throttled(session: Session, email: str, ip_address: str, now: datetime) -> bool:
+    """Tell whether sign-in is refused for this account or address for now."""
+    failures = session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "sign_in_failed",
+            AuditEvent.at >= now - FAILURE_WINDOW,
+            or_(AuditEvent.actor == normalise_email(email), AuditEvent.ip_address == ip_address),
+        )
+    )
+    return failures >= MAX_FAILURES
+
+
+def authenticate(
+    session: Session, email: str, password: str, ip_address: str, now: datetime
+) -> tuple[StaffUser, str]:
+    """Check the credentials and open a new server-side session.
+
+    Returns ``(user, token)``: the token goes into the browser's cookie.
+    Raises AccountError("throttled") or AccountError("invalid"); the same
+    "invalid" for an unknown email, a wrong password or a disabled account.
+    Every attempt is audited.
+    """
+    email = normalise_email(email)
+    if is_throttled(session, email, ip_address, now):
+        audit.record(session, "sign_in_refused", actor=email, ip_address=ip_address, at=now)
+        raise AccountError("throttled")
+    user = find_user(session, email)
+    dummy = _dummy_hash(current_app.config["PORTAL_PASSWORD_HASH_METHOD"])
+    valid = check_password_hash(user.password_hash if user else dummy, password)
+    if user is None or not valid or not user.active:
+        audit.record(
+            session,
+            "sign_in_failed",
+            actor=email,
+            ip_address=ip_address,
+            at=now,
+            staff_user_id=user.id if user else None,
+        )
+        raise AccountError("invalid")
+    token = secrets.token_urlsafe(32)
+    session.add(
+        StaffSession(token_hash=_digest(token), staff_user_id=user.id, created_at=now, last_seen_at=now)
+    )
+    user.last_sign_in_at = now
+    audit.record(session, "sign_in", actor=email, staff_user_id=user.id, ip_address=ip_address, at=now)
+    session.flush()
+    return user, token
+
+
+def session_user(session: Session, token: str) -> tuple[StaffSession, StaffUser] | None:
+    """Return the live session and active account a cookie's token names."""
+    staff_session = session.scalar(
+        select(StaffSession).where(
+            StaffSession.token_hash == _digest(token), StaffSession.revoked_at.is_(None)
+        )
+    )
+    if staff_session is None or not staff_session.user.active:
+        return None
+    return staff_session, staff_session.user
+
+
+def sign_out(session: Session, user: StaffUser, token: str, *, now: datetime, ip_address: str) -> None:
+    """End one browser's session of ``user`` and audit it."""
+    audit.record(session, "sign_out", actor=user.email, staff_user_id=user.id, ip_address=ip_address, at=now)
+    revoke(session, token, now)
+
+
+def revoke(session: Session, token: str, now: datetime | None = None) -> None:
+    """Sign one browser out (its cookie no longer works, even replayed)."""
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.token_hash == _digest(token), StaffSession.revoked_at.is_(None))
+        .values(revoked_at=now or datetime.now(UTC))
+    )
+
+
+def revoke_all(session: Session, user: StaffUser) -> None:
+    """Sign every browser of an account out."""
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.staff_user_id == user.id, StaffSession.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,192 @@
+"""Applications: the rules for taking one in. Functions take a session and
+flush; the request commits once."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..content import Document
+from ..content.model import Question
+from . import mail
+from .models import Application, ApplicationLink, EquityResponse, Resume, ScreeningAnswer, Status
+from .resumes import CheckedFile
+
+#: No 0/O, 1/I/L: a reference read over the phone is not misheard.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+class ApplicationsClosed(Exception):
+    """The posting does not take applications (closed, hidden or a draft)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A screening answer: the value stored and the label the candidate saw."""
+
+    question: Question
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class EquityAnswers:
+    """Voluntary self-identification; all False means the candidate said nothing."""
+
+    woman: bool = False
+    indigenous: bool = False
+    disability: bool = False
+    visible_minority: bool = False
+    prefer_not_to_answer: bool = False
+
+    @property
+    def given(self) -> bool:
+        return any(
+            (self.woman, self.indigenous, self.disability, self.visible_minority, self.prefer_not_to_answer)
+        )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Everything a candidate sent, already checked for shape by the form."""
+
+    submission_token: str
+    full_name: str
+    email: str
+    preferred_language: str
+    resume: CheckedFile
+    phone: str = ""
+    pronouns: str = ""
+    about: str = ""
+    accommodation: str = ""
+    keep_for_future: bool = False
+    links: tuple[str, ...] = ()
+    answers: tuple[Answer, ...] = ()
+    equity: EquityAnswers = EquityAnswers()
+
+
+def new_reference() -> str:
+    """Return an unguessable, human-friendly reference like ``7KQ4-M9XP-2HTD``."""
+    characters = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(12))
+    return "-".join(characters[i : i + 4] for i in range(0, 12, 4))
+
+
+def find_by_reference(session: Session, reference: str) -> Application | None:
+    """Return the application with this reference number, if any."""
+    return session.scalar(select(Application).where(Application.reference == reference))
+
+
+def find_by_token(session: Session, token: str) -> Application | None:
+    """Return the application a form submission already created, if any."""
+    return session.scalar(select(Application).where(Application.submission_token == token))
+
+
+def submit(
+    session: Session,
+    posting: Document,
+    submission: Submission,
+    *,
+    privacy_notice_version: str,
+    posting_titles: Mapping[str, str],
+    contact_email: str,
+    now: datetime,
+) -> tuple[Application, bool]:
+    """Store an application with its résumé, answers, equity response and
+    confirmation email, all in the caller's transaction.
+
+    Returns ``(application, created)``: a form sent twice (double click,
+    re-sent POST) returns the first application with ``created`` False.
+    Raises ApplicationsClosed when the posting takes no applications at ``now``.
+    """
+    existing = find_by_token(session, submission.submission_token)
+    if existing is not None:
+        return existing, False
+    if not posting.accepts_applications(now):
+        raise ApplicationsClosed(posting.slug)
+    application = _build(posting, submission, privacy_notice_version, now)
+    savepoint = session.begin_nested()
+    try:
+        session.add(application)
+        session.flush()
+    except IntegrityError:
+        # Another request with the same form got there first (PostgreSQL
+        # waits on the unique token, then reports the duplicate).
+        savepoint.rollback()
+        existing = find_by_token(session, submission.submission_token)
+        if existing is None:
+            raise
+        return existing, False
+    savepoint.commit()
+    if submission.equity.given:
+        session.add(
+            EquityResponse(
+                application_id=application.id,
+                posting_key=application.posting_key,
+                woman=submission.equity.woman,
+                indigenous=submission.equity.indigenous,
+                disability=submission.equity.disability,
+                visible_minority=submission.equity.visible_minority,
+                prefer_not_to_answer=submission.equity.prefer_not_to_answer,
+            )
+        )
+    language = submission.preferred_language
+    mail.queue(
+        session,
+        recipient=application.email,
+        language=language,
+        template="application_received",
+        application_id=application.id,
+        reference=application.reference,
+        full_name=application.full_name,
+        posting_title=posting_titles.get(language, posting.title),
+        contact_email=contact_email,
+    )
+    session.flush()
+    return application, True
+
+
+def _build(posting: Document, submission: Submission, version: str, now: datetime) -> Application:
+    resume = submission.resume
+    return Application(
+        reference=new_reference(),
+        submission_token=submission.submission_token,
+        posting_key=posting.posting_key,
+        posting_lang=posting.lang,
+        posting_slug=posting.slug,
+        posting_title=posting.title,
+        full_name=submission.full_name,
+        email=submission.email,
+        phone=submission.phone or None,
+        pronouns=submission.pronouns or None,
+        preferred_language=submission.preferred_language,
+        about=submission.about,
+        accommodation=submission.accommodation or None,
+        keep_for_future=submission.keep_for_future,
+        privacy_notice_version=version,
+        status=Status.RECEIVED,
+        submitted_at=now,
+        links=[ApplicationLink(position=i, url=url) for i, url in enumerate(submission.links)],
+        answers=[
+            ScreeningAnswer(
+                position=i,
+                question_id=answer.question.id,
+                question_label=answer.question.label,
+                answer=answer.value,
+                answer_label=answer.label,
+            )
+            for i, answer in enumerate(submission.answers)
+        ],
+        resume=Resume(
+            filename=resume.filename,
+            media_type=resume.media_type,
+            size=resume.size,
+            sha256=resume.sha256,
+            content=resume.content,
+        ),
+    )

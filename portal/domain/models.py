@@ -1,0 +1,309 @@
+"""Typed SQLAlchemy 2.0 models: applications and what they carry, staff, audit, outbox.
+
+Statuses and roles are enums defined here once; each knows its label.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from ..plumbing.db import EnumText, UTCDateTime, db
+
+
+class Status(StrEnum):
+    """Where an application stands in the hiring pipeline."""
+
+    RECEIVED = "received"
+    SCREENING = "screening"
+    INTERVIEW = "interview"
+    OFFER = "offer"
+    HIRED = "hired"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        """The status as staff read it, in the page language."""
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    Status.RECEIVED: _l("Received"),
+    Status.SCREENING: _l("Screening"),
+    Status.INTERVIEW: _l("Interview"),
+    Status.OFFER: _l("Offer"),
+    Status.HIRED: _l("Hired"),
+    Status.REJECTED: _l("Rejected"),
+    Status.WITHDRAWN: _l("Withdrawn"),
+}
+
+
+class Role(StrEnum):
+    """What a staff account may do: admins everything, reviewers their postings."""
+
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
+
+    @property
+    def label(self) -> str:
+        """The role as staff read it, in the page language."""
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {Role.ADMIN: _l("Administrator"), Role.REVIEWER: _l("Reviewer")}
+
+
+class Application(db.Model):
+    """A candidate's application to one posting, in the language they chose."""
+
+    __tablename__ = "application"
+    # The per-posting review table filters by status and pages by date.
+    __table_args__ = (
+        Index("ix_application_posting_submitted", "posting_key", "submitted_at", "id"),
+        Index("ix_application_posting_status_submitted", "posting_key", "status", "submitted_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Shown to the candidate and quoted in emails: XXXX-XXXX-XXXX.
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    #: Hidden form value: a re-sent or double-clicked form creates one row.
+    submission_token: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The posting's translationKey (or lang:slug), shared by its translations.
+    posting_key: Mapped[str] = mapped_column(String(300))
+    posting_lang: Mapped[str] = mapped_column(String(10))
+    posting_slug: Mapped[str] = mapped_column(String(300))
+    posting_title: Mapped[str] = mapped_column(String(500))
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    phone: Mapped[str | None] = mapped_column(String(50))
+    pronouns: Mapped[str | None] = mapped_column(String(50))
+    preferred_language: Mapped[str] = mapped_column(String(10))
+    about: Mapped[str] = mapped_column(Text, default="")
+    accommodation: Mapped[str | None] = mapped_column(Text)
+    keep_for_future: Mapped[bool] = mapped_column(Boolean, default=False)
+    privacy_notice_version: Mapped[str] = mapped_column(String(50))
+    status: Mapped[Status] = mapped_column(EnumText(Status), default=Status.RECEIVED)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    status_changes: Mapped[list[StatusChange]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="StatusChange.changed_at"
+    )
+    notes: Mapped[list[Note]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Note.created_at"
+    )
+    links: Mapped[list[ApplicationLink]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ApplicationLink.position"
+    )
+    answers: Mapped[list[ScreeningAnswer]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ScreeningAnswer.position"
+    )
+    resume: Mapped[Resume] = relationship(cascade="all, delete-orphan", passive_deletes=True, uselist=False)
+
+
+class ApplicationLink(db.Model):
+    """A link to work samples or a profile (http or https only)."""
+
+    __tablename__ = "application_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text)
+
+
+class ScreeningAnswer(db.Model):
+    """The answer to one screening question, with the question as asked."""
+
+    __tablename__ = "screening_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[str] = mapped_column(String(100))
+    question_label: Mapped[str] = mapped_column(Text)
+    #: "yes"/"no", a choice id, or the text written.
+    answer: Mapped[str] = mapped_column(Text, default="")
+    #: What the candidate saw for that answer ("Oui", the choice's label...).
+    answer_label: Mapped[str] = mapped_column(Text, default="")
+
+
+class Resume(db.Model):
+    """The résumé file, stored in the database with its application.
+
+    In the database (not a local folder) so that several app servers sharing
+    one PostgreSQL see the same files, and so that the application and its
+    file are committed, or rolled back, together.
+    """
+
+    __tablename__ = "resume"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+
+
+class EquityResponse(db.Model):
+    """Voluntary employment-equity self-identification, kept apart.
+
+    Never loaded with an application (no relationship from it) and only ever
+    reported in aggregate per posting. The link to the application exists so
+    the response is deleted with it.
+    """
+
+    __tablename__ = "equity_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), unique=True)
+    posting_key: Mapped[str] = mapped_column(String(300), index=True)
+    woman: Mapped[bool] = mapped_column(Boolean, default=False)
+    indigenous: Mapped[bool] = mapped_column(Boolean, default=False)
+    disability: Mapped[bool] = mapped_column(Boolean, default=False)
+    visible_minority: Mapped[bool] = mapped_column(Boolean, default=False)
+    prefer_not_to_answer: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OutboxEmail(db.Model):
+    """An email written in the same transaction as what caused it, sent after commit."""
+
+    __tablename__ = "outbox_email"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("application.id", ondelete="SET NULL"), index=True
+    )
+    recipient: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(500))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    #: Set while one sender works on the email, so two senders never both send it.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class StaffUser(db.Model):
+    """A member of the hiring staff: an admin, or a reviewer of assigned postings."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(EnumText(Role))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    assignments: Mapped[list[Assignment]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Assignment.posting_key"
+    )
+
+
+class Assignment(db.Model):
+    """A reviewer may see the applications to one posting (by translationKey)."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("staff_user_id", "posting_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    posting_key: Mapped[str] = mapped_column(String(300), index=True)
+
+
+class StaffSession(db.Model):
+    """A signed-in browser. The cookie holds only ``token``; revoking the row
+    signs that browser out on its next request."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[StaffUser] = relationship()
+
+
+class StatusChange(db.Model):
+    """One step of an application through the pipeline: who, when, why."""
+
+    __tablename__ = "status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[Status] = mapped_column(EnumText(Status))
+    to_status: Mapped[Status] = mapped_column(EnumText(Status))
+    #: The record of decision: required for a rejection.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    author: Mapped[StaffUser | None] = relationship()
+
+
+class Note(db.Model):
+    """A reviewer's note on an application; notes are never edited."""
+
+    __tablename__ = "note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    author: Mapped[StaffUser | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Append-only record of access to personal information and of staff actions.
+
+    Deliberately without foreign keys: entries outlive the applications and
+    accounts they mention (a purge is itself audited).
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    #: The email of the actor (or the email tried, for a failed sign-in).
+    actor: Mapped[str] = mapped_column(String(320), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    application_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    posting_key: Mapped[str | None] = mapped_column(String(300))
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class PostingClosure(db.Model):
+    """When the portal first saw a posting closed: the start of its retention clock."""
+
+    __tablename__ = "posting_closure"
+
+    posting_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,435 @@
+"""Reviewing applications: who may see what, the pipeline, notes, lists, exports.
+
+Functions take a session and flush; the request (or command) commits once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, case, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from . import audit
+from .models import Application, EquityResponse, Note, Resume, Role, StaffUser, Status, StatusChange
+
+#: The pipeline: where an application may go from each status.
+TRANSITIONS: dict[Status, tuple[Status, ...]] = {
+    Status.RECEIVED: (Status.SCREENING, Status.REJECTED, Status.WITHDRAWN),
+    Status.SCREENING: (Status.INTERVIEW, Status.REJECTED, Status.WITHDRAWN),
+    Status.INTERVIEW: (Status.OFFER, Status.REJECTED, Status.WITHDRAWN),
+    Status.OFFER: (Status.HIRED, Status.REJECTED, Status.WITHDRAWN),
+    Status.HIRED: (),
+    Status.REJECTED: (),
+    Status.WITHDRAWN: (),
+}
+#: Where staff may move several applications at once.
+BULK_TARGETS = tuple(status for status in Status if status is not Status.RECEIVED)
+PAGE_SIZE = 50
+#: Counts below this are not shown in the equity report.
+SMALL_COUNT = 5
+EQUITY_GROUPS = ("woman", "indigenous", "disability", "visible_minority", "prefer_not_to_answer")
+SORTS = ("newest", "oldest", "name")
+
+
+class ReviewError(ValueError):
+    """A review action that the rules refuse; ``code`` says which rule."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def can_see(user: StaffUser, posting_key: str) -> bool:
+    """Admins see every posting; reviewers only those assigned to them."""
+    if user.role is Role.ADMIN:
+        return True
+    return any(assignment.posting_key == posting_key for assignment in user.assignments)
+
+
+def visible_keys(user: StaffUser) -> set[str] | None:
+    """Return the posting keys a user may see, or None for all of them."""
+    if user.role is Role.ADMIN:
+        return None
+    return {assignment.posting_key for assignment in user.assignments}
+
+
+def visible_application(session: Session, user: StaffUser, application_id: int | None) -> Application | None:
+    """Return the application if it exists and ``user`` may see its posting."""
+    found = session.get(Application, application_id) if application_id is not None else None
+    return found if found is not None and can_see(user, found.posting_key) else None
+
+
+def open_application(
+    session: Session, user: StaffUser, application_id: int | None, *, now: datetime, ip_address: str
+) -> Application | None:
+    """Return an application ``user`` may see, recording the access in the audit log."""
+    found = visible_application(session, user, application_id)
+    if found is not None:
+        _audit(session, "view_application", user, now, ip_address, found)
+    return found
+
+
+def open_resume(
+    session: Session, user: StaffUser, application_id: int | None, *, now: datetime, ip_address: str
+) -> Resume | None:
+    """Return the résumé of an application ``user`` may see; the download is audited."""
+    found = visible_application(session, user, application_id)
+    if found is None:
+        return None
+    _audit(session, "download_resume", user, now, ip_address, found)
+    return found.resume
+
+
+def _audit(
+    session: Session,
+    action: str,
+    user: StaffUser,
+    now: datetime,
+    ip_address: str,
+    application: Application | None = None,
+    posting_key: str | None = None,
+    detail: str = "",
+) -> None:
+    audit.record(
+        session,
+        action,
+        actor=user.email,
+        staff_user_id=user.id,
+        application_id=application.id if application else None,
+        posting_key=application.posting_key if application else posting_key,
+        ip_address=ip_address,
+        detail=detail,
+        at=now,
+    )
+
+
+def status_counts(session: Session, posting_keys: set[str] | None) -> dict[str, dict[str, int]]:
+    """Count applications per posting and status."""
+    statement = select(Application.posting_key, Application.status, func.count(Application.id))
+    if posting_keys is not None:
+        statement = statement.where(Application.posting_key.in_(posting_keys))
+    counts: dict[str, dict[str, int]] = {}
+    for key, status, number in session.execute(
+        statement.group_by(Application.posting_key, Application.status)
+    ):
+        counts.setdefault(key, {})[status] = number
+    return counts
+
+
+def stored_titles(session: Session, posting_keys: set[str] | None) -> dict[str, str]:
+    """Return a title for every posting that has applications (from the
+    applications themselves, for postings no longer in the content)."""
+    statement = select(Application.posting_key, func.max(Application.posting_title))
+    if posting_keys is not None:
+        statement = statement.where(Application.posting_key.in_(posting_keys))
+    return dict(session.execute(statement.group_by(Application.posting_key)).all())
+
+
+def allowed_transitions(status: Status) -> tuple[Status, ...]:
+    """Return the statuses an application may move to from ``status``."""
+    return TRANSITIONS.get(status, ())
+
+
+def change_status(
+    session: Session,
+    application: Application,
+    to_status: str,
+    *,
+    reason: str,
+    user: StaffUser,
+    now: datetime,
+    ip_address: str = "",
+) -> StatusChange:
+    """Move an application along the pipeline, keeping the history.
+
+    Raises ReviewError("not_allowed") for a move the pipeline forbids and
+    ReviewError("reason_required") for a rejection without a written reason.
+    """
+    if to_status not in allowed_transitions(application.status):
+        raise ReviewError("not_allowed")
+    to_status = Status(to_status)
+    reason = reason.strip()
+    if to_status is Status.REJECTED and not reason:
+        raise ReviewError("reason_required")
+    change = StatusChange(
+        application_id=application.id,
+        from_status=application.status,
+        to_status=to_status,
+        reason=reason,
+        staff_user_id=user.id,
+        changed_at=now,
+    )
+    application.status_changes.append(change)
+    _audit(
+        session,
+        "change_status",
+        user,
+        now,
+        ip_address,
+        application,
+        detail=f"{change.from_status} -> {to_status}",
+    )
+    application.status = to_status
+    session.flush()
+    return change
+
+
+def bulk_change_status(
+    session: Session,
+    posting_key: str,
+    application_ids: list[int],
+    to_status: str,
+    *,
+    reason: str,
+    user: StaffUser,
+    now: datetime,
+    ip_address: str = "",
+) -> tuple[list[Application], list[Application]]:
+    """Change the status of several applications of one posting; return
+    (changed, skipped).
+
+    Ids of other postings' applications are ignored. Applications for which
+    the move is not allowed are skipped, not failed. A rejection still needs
+    its reason (ReviewError("reason_required")).
+    """
+    if to_status == Status.REJECTED and not reason.strip():
+        raise ReviewError("reason_required")
+    applications = session.scalars(
+        select(Application).where(Application.posting_key == posting_key, Application.id.in_(application_ids))
+    )
+    changed, skipped = [], []
+    for application in applications:
+        try:
+            change_status(
+                session, application, to_status, reason=reason, user=user, now=now, ip_address=ip_address
+            )
+        except ReviewError:
+            skipped.append(application)
+        else:
+            changed.append(application)
+    return changed, skipped
+
+
+def add_note(
+    session: Session,
+    application: Application,
+    body: str,
+    *,
+    user: StaffUser,
+    now: datetime,
+    ip_address: str = "",
+) -> Note:
+    """Append a note; notes cannot be edited or deleted afterwards."""
+    body = body.strip()
+    if not body:
+        raise ReviewError("empty_note")
+    note = Note(application_id=application.id, staff_user_id=user.id, body=body, created_at=now)
+    application.notes.append(note)
+    _audit(session, "add_note", user, now, ip_address, application)
+    session.flush()
+    return note
+
+
+@dataclass(frozen=True)
+class ApplicationFilter:
+    """What a reviewer narrows a posting's applications to."""
+
+    status: str = ""
+    search: str = ""
+    submitted_from: datetime | None = None
+    submitted_before: datetime | None = None
+    sort: str = "newest"
+
+
+@dataclass(frozen=True)
+class ApplicationPage:
+    """One page of a posting's applications, with cursors to its neighbours."""
+
+    rows: list[Application]
+    total: int
+    next_cursor: str | None
+    previous_cursor: str | None = None
+    first: bool = True
+
+
+def filtered(posting_key: str, filters: ApplicationFilter) -> Select:
+    """Return the applications to ``posting_key`` matching ``filters``."""
+    statement = select(Application).where(Application.posting_key == posting_key)
+    if filters.status:
+        statement = statement.where(Application.status == filters.status)
+    if filters.search:
+        pattern = "%" + filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(
+            or_(
+                Application.full_name.ilike(pattern, escape="\\"),
+                Application.email.ilike(pattern, escape="\\"),
+            )
+        )
+    if filters.submitted_from is not None:
+        statement = statement.where(Application.submitted_at >= filters.submitted_from)
+    if filters.submitted_before is not None:
+        statement = statement.where(Application.submitted_at < filters.submitted_before)
+    return statement
+
+
+def _sort_columns(sort: str):
+    if sort == "name":
+        return (Application.full_name, Application.id), False
+    if sort == "oldest":
+        return (Application.submitted_at, Application.id), False
+    return (Application.submitted_at, Application.id), True
+
+
+def page_of_applications(
+    session: Session,
+    posting_key: str,
+    filters: ApplicationFilter,
+    cursor: str | None = None,
+    page_size: int = PAGE_SIZE,
+) -> ApplicationPage:
+    """Return one page, found by keyset (no OFFSET), so page 2,000 of
+    100,000 applications costs what page 1 does."""
+    columns, descending = _sort_columns(filters.sort)
+    direction, values = decode_cursor(cursor, filters.sort)
+    backwards = direction == "before"
+    statement = filtered(posting_key, filters)
+    if values is not None:
+        key = tuple_(*columns)
+        after = (key < tuple_(*values)) if descending else (key > tuple_(*values))
+        before = (key > tuple_(*values)) if descending else (key < tuple_(*values))
+        statement = statement.where(before if backwards else after)
+    reverse = descending != backwards
+    order = [column.desc() if reverse else column.asc() for column in columns]
+    rows = list(session.scalars(statement.order_by(*order).limit(page_size + 1)))
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+    total = session.scalar(select(func.count()).select_from(filtered(posting_key, filters).subquery()))
+    has_next = more if not backwards else True
+    has_previous = (values is not None) if not backwards else more
+    return ApplicationPage(
+        rows=rows,
+        total=total,
+        next_cursor=encode_cursor("after", rows[-1], filters.sort) if rows and has_next else None,
+        previous_cursor=encode_cursor("before", rows[0], filters.sort) if rows and has_previous else None,
+        first=not has_previous,
+    )
+
+
+_MAX_ID = 2**63 - 1
+
+
+def encode_cursor(direction: str, application: Application, sort: str) -> str:
+    """Return an opaque cursor pointing just past ``application`` in ``sort`` order."""
+    first = application.full_name if sort == "name" else application.submitted_at.isoformat()
+    raw = json.dumps([direction, sort, first, application.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, sort: str) -> tuple[str | None, tuple | None]:
+    """Return (direction, sort values) from a cursor made for ``sort``.
+
+    Anything else (absent, tampered, made for another sort order) gives
+    (None, None): the first page.
+    """
+    if not cursor:
+        return None, None
+    try:
+        direction, cursor_sort, first, identifier = json.loads(
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        )
+        if (
+            direction not in ("after", "before")
+            or cursor_sort != sort
+            or not isinstance(first, str)
+            or not isinstance(identifier, int)
+            or not 0 < identifier <= _MAX_ID
+        ):
+            return None, None
+        if sort != "name":
+            first = datetime.fromisoformat(first)
+            if first.tzinfo is None:
+                return None, None
+        return direction, (first, identifier)
+    except (ValueError, TypeError):
+        return None, None
+
+
+@dataclass
+class EquityRow:
+    """Self-identification counts for one posting; None means "fewer than 5"."""
+
+    posting_key: str
+    applications: int
+    respondents: int | None
+    groups: dict[str, int | None] = field(default_factory=dict)
+
+
+def equity_report(
+    session: Session, posting_keys: list[str], *, user: StaffUser, now: datetime, ip_address: str
+) -> list[EquityRow]:
+    """Count self-identified groups per posting, hiding any count under 5.
+    Reading the report is audited."""
+    _audit(session, "view_equity_report", user, now, ip_address)
+    sums = [func.sum(case((getattr(EquityResponse, group), 1), else_=0)) for group in EQUITY_GROUPS]
+    responses = {
+        row[0]: row[1:]
+        for row in session.execute(
+            select(EquityResponse.posting_key, func.count(EquityResponse.id), *sums).group_by(
+                EquityResponse.posting_key
+            )
+        )
+    }
+    applications = dict(
+        session.execute(
+            select(Application.posting_key, func.count(Application.id)).group_by(Application.posting_key)
+        ).all()
+    )
+    report = []
+    for key in posting_keys:
+        respondents, *groups = responses.get(key, (0,) + (0,) * len(EQUITY_GROUPS))
+        report.append(
+            EquityRow(
+                posting_key=key,
+                applications=applications.get(key, 0),
+                respondents=_suppressed(respondents),
+                groups={group: _suppressed(count or 0) for group, count in zip(EQUITY_GROUPS, groups)},
+            )
+        )
+    return report
+
+
+def _suppressed(count: int) -> int | None:
+    return count if count >= SMALL_COUNT else None
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Neutralise a cell a spreadsheet would run as a formula (OWASP CSV injection)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def export_applications(
+    session: Session, posting_key: str, *, user: StaffUser, now: datetime, ip_address: str, batch: int = 500
+) -> Iterator[Application]:
+    """Record the export in the audit log; return every application to a
+    posting, oldest first, read in batches as they are used."""
+    _audit(session, "export_csv", user, now, ip_address, posting_key=posting_key)
+    return _all_applications(session, posting_key, batch)
+
+
+def _all_applications(session: Session, posting_key: str, batch: int) -> Iterator[Application]:
+    statement = (
+        select(Application)
+        .where(Application.posting_key == posting_key)
+        .order_by(Application.submitted_at, Application.id)
+    )
+    yield from session.scalars(statement.execution_options(yield_per=batch))

@@ -1,0 +1,202 @@
+"""Configuration: defaults, then environment variables, then the caller's mapping."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+#: The file in the instance folder that holds the secret key written by
+#: ``scripts/setup`` (read when SECRET_KEY is not set).
+SECRET_KEY_FILE = "secret_key"
+
+#: Every setting the portal reads, with its default. Each one can be set by an
+#: environment variable of the same name (see README.md, "Configuration").
+DEFAULTS: dict[str, Any] = {
+    # Empty means: the key scripts/setup wrote into the instance folder.
+    "SECRET_KEY": "",
+    # Where the local database and secret key live (never committed).
+    "PORTAL_INSTANCE_DIR": str(PROJECT_ROOT / "instance"),
+    # Empty means: an SQLite file in the instance folder.
+    "DATABASE_URL": "",
+    "PORTAL_CONTENT_DIR": str(PROJECT_ROOT / "content"),
+    # Seconds between two cheap checks for changed content files; 0 checks on
+    # every request, a negative number never reloads.
+    "PORTAL_CONTENT_RELOAD_INTERVAL": 2.0,
+    "PORTAL_DEFAULT_LANGUAGE": "en",
+    # Languages in display order: the code is the URL prefix and the catalog
+    # folder, "locale" formats dates and numbers, "paths" are the URL words.
+    "PORTAL_LANGUAGES": {
+        "en": {
+            "name": "English",
+            "locale": "en_CA",
+            "paths": {
+                "jobs": "jobs",
+                "blog": "blog",
+                "apply": "apply",
+                "applications": "applications",
+                "staff": "staff",
+                "sign_in": "sign-in",
+                "sign_out": "sign-out",
+                "postings": "postings",
+                "audit": "audit",
+                "equity": "equity",
+                "accounts": "accounts",
+                "password": "password",
+                "translations": "translations",
+            },
+        },
+        "fr": {
+            "name": "Français",
+            "locale": "fr_CA",
+            "paths": {
+                "jobs": "emplois",
+                "blog": "blogue",
+                "apply": "postuler",
+                "applications": "candidatures",
+                "staff": "personnel",
+                "sign_in": "connexion",
+                "sign_out": "deconnexion",
+                "postings": "offres",
+                "audit": "journal",
+                "equity": "equite",
+                "accounts": "comptes",
+                "password": "mot-de-passe",
+                "translations": "traductions",
+            },
+        },
+    },
+    "PORTAL_ORGANISATION_NAME": {
+        "en": "Northern Digital Service",
+        "fr": "Service numérique du Nord",
+    },
+    "PORTAL_TIMEZONE": "America/Toronto",
+    # A language code (e.g. "qps") to add a pseudo-locale for finding text
+    # that skips the catalog; for development and tests only.
+    "PORTAL_PSEUDO_LANGUAGE": "",
+    # Cache-Control max-age, in seconds, for public pages.
+    "PORTAL_PAGE_MAX_AGE": 60,
+    # Applications.
+    "PORTAL_MAX_RESUME_BYTES": 5 * 1024 * 1024,
+    "PORTAL_PRIVACY_NOTICE_DIR": str(PROJECT_ROOT / "privacy"),
+    "PORTAL_HIRING_CONTACT_EMAIL": "careers@nds-snn.example",
+    "PORTAL_APPLY_RATE_LIMIT": "10 per hour",
+    # "memory://" for one process; "redis://host:6379" shared by every server.
+    "PORTAL_RATELIMIT_STORAGE_URI": "memory://",
+    # How many reverse proxies to trust for the client address (X-Forwarded-For).
+    "PORTAL_PROXY_HOPS": 0,
+    # Send the session cookie over HTTPS only (set to true in production).
+    "PORTAL_SECURE_COOKIES": False,
+    # Email: an empty host keeps emails in the outbox until one is set.
+    "PORTAL_SMTP_HOST": "",
+    "PORTAL_SMTP_PORT": 25,
+    # "none", "starttls" or "ssl".
+    "PORTAL_SMTP_SECURITY": "none",
+    "PORTAL_SMTP_USERNAME": "",
+    "PORTAL_SMTP_PASSWORD": "",
+    "PORTAL_SMTP_TIMEOUT": 10,
+    "PORTAL_MAIL_FROM": "Careers <careers@nds-snn.example>",
+    # Staff.
+    "PORTAL_STAFF_IDLE_MINUTES": 30,
+    # Werkzeug's scrypt with its default cost; tests use a cheaper one.
+    "PORTAL_PASSWORD_HASH_METHOD": "scrypt",
+    # Retention: applications are deleted this long after their posting closed
+    # (two years: the Privacy Regulations' minimum for staffing records)...
+    "PORTAL_RETENTION_PERIOD": "2y",
+    # ...or this long when the candidate asked to be kept for future opportunities.
+    "PORTAL_RETENTION_CONSENTED_PERIOD": "3y",
+}
+
+
+def environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Return the settings given by environment variables.
+
+    A variable named like a setting replaces it; ``NAME__key`` sets one key of
+    a mapping setting (``PORTAL_ORGANISATION_NAME__fr=...``). Values that parse
+    as JSON (numbers, booleans, objects) are taken as such, others as text.
+    """
+    overrides: dict[str, Any] = {}
+    for name, raw in environ.items():
+        setting, _, subkey = name.partition("__")
+        if setting not in DEFAULTS:
+            continue
+        value = _parse_value(raw, DEFAULTS[setting])
+        if subkey:
+            merged = dict(overrides.get(setting, DEFAULTS[setting]))
+            merged[subkey] = value
+            overrides[setting] = merged
+        else:
+            overrides[setting] = value
+    return overrides
+
+
+def _parse_value(raw: str, default: Any) -> Any:
+    if isinstance(default, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot run the portal safely."""
+
+
+def instance_dir(config: Mapping[str, Any] | None, environ: Mapping[str, str]) -> str:
+    """Return the instance folder: the caller's setting, the environment's, or ``instance/``."""
+    return str(
+        (config or {}).get("PORTAL_INSTANCE_DIR")
+        or environ.get("PORTAL_INSTANCE_DIR")
+        or DEFAULTS["PORTAL_INSTANCE_DIR"]
+    )
+
+
+def load_secret_key(
+    config: MutableMapping[str, Any], instance_path: str, *, debug: bool, testing: bool
+) -> None:
+    """Make sure ``SECRET_KEY`` is set: from the environment, else from the
+    instance folder's ``secret_key`` file, else (debug and tests only) a
+    random key for this process. Production without either is refused."""
+    if config["SECRET_KEY"]:
+        return
+    path = Path(instance_path) / SECRET_KEY_FILE
+    with contextlib.suppress(FileNotFoundError):
+        config["SECRET_KEY"] = path.read_text(encoding="utf-8").strip()
+    if config["SECRET_KEY"]:
+        return
+    if debug or testing:
+        config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise ConfigurationError(
+        f"no secret key: set the SECRET_KEY environment variable (the same long random value "
+        f"on every server), or run scripts/setup to write {path}."
+    )
+
+
+def validate(config: Mapping[str, Any]) -> None:
+    """Refuse settings that would run the portal unsafely or not at all."""
+    languages = config["PORTAL_LANGUAGES"]
+    if not languages:
+        raise ConfigurationError("PORTAL_LANGUAGES names no language.")
+    if config["PORTAL_DEFAULT_LANGUAGE"] not in languages:
+        raise ConfigurationError(
+            f"PORTAL_DEFAULT_LANGUAGE {config['PORTAL_DEFAULT_LANGUAGE']!r} is not one of PORTAL_LANGUAGES."
+        )
+    for code, language in languages.items():
+        if "name" not in language or not isinstance(language.get("paths"), dict):
+            raise ConfigurationError(f"PORTAL_LANGUAGES[{code!r}] needs a name and its URL words (paths).")
+        if code not in config["PORTAL_ORGANISATION_NAME"]:
+            raise ConfigurationError(f"PORTAL_ORGANISATION_NAME has no name for language {code!r}.")
+    if config["PORTAL_SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
+        raise ConfigurationError("PORTAL_SMTP_SECURITY must be none, starttls or ssl.")
+
+
+def timezone(config: Mapping[str, Any]) -> ZoneInfo:
+    """Return the time zone for dates without one (closing dates, story dates)."""
+    return ZoneInfo(config["PORTAL_TIMEZONE"])

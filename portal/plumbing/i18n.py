@@ -1,0 +1,242 @@
+"""Languages: the locale comes from the URL, and every page knows its translations.
+
+Languages are configuration (``PORTAL_LANGUAGES``): each has a code used as
+the first URL segment, a name for the toggle, and the words used in its URLs
+(``/en/jobs/`` and ``/fr/emplois/`` are the same page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import get_timezone_name
+from flask import Blueprint, Flask, current_app, g, request, url_for
+from flask.blueprints import BlueprintSetupState
+from flask_babel import (
+    Babel,
+    force_locale,
+    format_date,
+    format_decimal,
+    format_time,
+    get_timezone,
+    gettext,
+)
+
+from .config import PROJECT_ROOT, ConfigurationError
+
+babel = Babel()
+
+TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
+LANG_ARG = "lang_code"
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Babel, the URL language processors and the template helpers."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["PORTAL_DEFAULT_LANGUAGE"])
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["PORTAL_TIMEZONE"])
+    babel.init_app(app, locale_selector=current_locale)
+    # Templates are extracted with "trimmed" (babel.cfg): render them the same way.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.extensions["portal.localized_endpoints"] = set()
+    app.url_value_preprocessor(_pull_language)
+    app.url_defaults(_add_language)
+    app.context_processor(_template_context)
+    app.jinja_env.globals["gettext_in"] = gettext_in
+    app.jinja_env.globals["language_name"] = language_name
+    app.jinja_env.filters["deadline"] = format_deadline
+    app.jinja_env.filters["filesize"] = format_file_size
+
+
+def languages() -> Mapping[str, Mapping]:
+    """Return the configured languages, in display order."""
+    return current_app.config["PORTAL_LANGUAGES"]
+
+
+def current_language() -> str:
+    """Return the language of this request: the URL's, else the default.
+
+    Pure: it never writes to the session (Flask-Babel's locale selector).
+    """
+    return g.get(LANG_ARG) or current_app.config["PORTAL_DEFAULT_LANGUAGE"]
+
+
+def locale_for(code: str) -> str:
+    """Return the Babel locale of a language (``fr_CA`` for "fr"): Canadian
+    date, time and number formats; its catalog is found under ``fr/``."""
+    return current_app.config["PORTAL_LANGUAGES"].get(code, {}).get("locale", code)
+
+
+def current_locale() -> str:
+    """Return the Babel locale of this request's language."""
+    return locale_for(current_language())
+
+
+def format_deadline(moment: datetime) -> str:
+    """Return a deadline in the page locale and the portal's time zone,
+    e.g. "March 31, 2027 at 11:59 p.m. Eastern Time"."""
+    zone = get_timezone()
+    return gettext(
+        "%(date)s at %(time)s (%(zone)s)",
+        date=format_date(moment, "long"),
+        time=format_time(moment, "short"),
+        zone=get_timezone_name(
+            moment.astimezone(zone),
+            width="long",
+            uncommon=False,
+            locale=current_locale(),
+            zone_variant="generic",
+        ),
+    )
+
+
+def format_file_size(size: int) -> str:
+    """Return a file size in the page locale: "850 KB", "1.2 MB", « 1,2 Mo »."""
+    if size < 1024 * 1024:
+        return gettext("%(size)s KB", size=format_decimal(max(1, round(size / 1024))))
+    return gettext("%(size)s MB", size=format_decimal(round(size / 1024 / 1024, 1)))
+
+
+def language_of_path(path: str) -> str | None:
+    """Return the language named by the first segment of ``path``, if any."""
+    first = path.lstrip("/").split("/", 1)[0]
+    return first if first in languages() else None
+
+
+def localized_route(bp: Blueprint, template: str, **options) -> Callable:
+    """Register a view under every language: ``{jobs}/<slug>/`` becomes
+    ``/en/jobs/<slug>/`` and ``/fr/emplois/<slug>/`` (one endpoint).
+
+    Words in braces are looked up in each language's ``paths``.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        endpoint = options.pop("endpoint", view.__name__)
+
+        def register(state: BlueprintSetupState) -> None:
+            for code, language in state.app.config["PORTAL_LANGUAGES"].items():
+                try:
+                    path = template.format(**language["paths"])
+                except KeyError as missing:
+                    raise ConfigurationError(
+                        f"PORTAL_LANGUAGES[{code!r}]['paths'] has no URL word {missing}."
+                    ) from None
+                state.add_url_rule(f"/{code}/{path}", endpoint, view, defaults={LANG_ARG: code}, **options)
+            state.app.extensions["portal.localized_endpoints"].add(f"{state.name}.{endpoint}")
+
+        bp.record(register)
+        return view
+
+    return decorator
+
+
+def _pull_language(endpoint: str | None, values: dict | None) -> None:
+    if values and LANG_ARG in values:
+        g.lang_code = values.pop(LANG_ARG)
+
+
+def _add_language(endpoint: str, values: dict) -> None:
+    if LANG_ARG in values or not g.get(LANG_ARG):
+        return
+    if endpoint in current_app.extensions["portal.localized_endpoints"]:
+        values[LANG_ARG] = g.lang_code
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    """One language version of the current page, for the toggle and hreflang."""
+
+    code: str
+    name: str
+    url: str
+    #: False when the page has no translation and ``url`` is that language's listing.
+    translated: bool
+
+    @property
+    def absolute_url(self) -> str:
+        return request.host_url.rstrip("/") + self.url if self.url.startswith("/") else self.url
+
+
+def set_translations(urls: Mapping[str, str], fallback: Callable[[str], str] | None = None) -> None:
+    """Declare the current page's URL in each language that has it.
+
+    Languages missing from ``urls`` link to ``fallback(code)`` (typically the
+    listing in that language) and the page says it exists in fewer languages.
+    """
+    g.translation_urls = dict(urls)
+    g.translation_fallback = fallback
+
+
+def language_links() -> list[LanguageLink]:
+    """Return every language's version of the current page, current one first."""
+    urls = g.get("translation_urls")
+    fallback = g.get("translation_fallback")
+    links = []
+    for code, language in languages().items():
+        if urls is None:
+            url = _same_page_in(code)
+            translated = url is not None
+        else:
+            url = urls.get(code)
+            translated = url is not None
+            if url is None and fallback is not None:
+                url = fallback(code)
+        if url is None:
+            url = url_for("public.home", **{LANG_ARG: code})
+        links.append(LanguageLink(code, language["name"], url, translated))
+    links.sort(key=lambda link: link.code != current_language())
+    return links
+
+
+def _same_page_in(code: str) -> str | None:
+    endpoint = request.endpoint
+    if not endpoint or endpoint not in current_app.extensions["portal.localized_endpoints"]:
+        return None
+    return url_for(endpoint, **{**(request.view_args or {}), LANG_ARG: code})
+
+
+def _template_context() -> dict:
+    lang = current_language()
+    return {
+        "page_lang": lang,
+        "organisation": current_app.config["PORTAL_ORGANISATION_NAME"].get(lang, ""),
+        "language_links": language_links if request else (lambda: []),
+    }
+
+
+def language_name(code: str, in_language: str | None = None) -> str:
+    """Return the name of language ``code`` as written in ``in_language``
+    (default: the page's), e.g. "anglais" for "en" on a French page; a code
+    Babel does not know (the pseudo-locale) gets its configured name."""
+    try:
+        return Locale.parse(locale_for(code)).get_language_name(locale_for(in_language or current_language()))
+    except (ValueError, TypeError):
+        return languages().get(code, {}).get("name", code)
+
+
+def gettext_in(lang: str, message: str, **variables) -> str:
+    """Translate ``message`` into ``lang`` whatever the page language."""
+    with force_locale(locale_for(lang)):
+        return gettext(message, **variables)
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Render what follows in ``lang`` (emails, bilingual pages)."""
+    with force_locale(locale_for(lang)):
+        previous = g.get(LANG_ARG)
+        g.lang_code = lang
+        try:
+            yield
+        finally:
+            g.lang_code = previous
+
+
+def translation_directory() -> Path:
+    """Return the folder holding the gettext catalogs."""
+    return Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")[0])

@@ -1,0 +1,5 @@
+"""Candidates apply: the accessible application form and its confirmation."""
+
+from .views import bp
+
+__all__ = ["bp"]

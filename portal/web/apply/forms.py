@@ -1,0 +1,283 @@
+"""The application form: shape checks only; the service decides the rest."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields import EmailField, TelField, URLField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+
+from ...content.model import Question, QuestionType
+from ...domain.applications import Answer, EquityAnswers, Submission
+from ...domain.resumes import UploadRejected, check_resume
+from ...plumbing.i18n import format_file_size
+from ..forms import PortalForm
+
+ABOUT_MAX_WORDS = 300
+LINK_FIELDS = 5
+TEXT_ANSWER_MAX_CHARS = 5000
+
+#: What to tell the candidate for each reason a file is refused.
+UPLOAD_MESSAGES = {
+    "missing": _l("Choose your résumé file"),
+    "type": _l("Your résumé must be a PDF, DOCX, DOC, ODT or TXT file"),
+    "empty": _l("The file you chose is empty"),
+    # i18n: %(size)s is a file size such as "5 MB".
+    "size": _l("Your résumé must be smaller than %(size)s"),
+    "content": _l(
+        "The file’s content does not match its type. "
+        "Save your résumé again as PDF, DOCX, DOC, ODT or TXT and choose it again"
+    ),
+}
+
+
+def word_count(text: str) -> int:
+    """Count words the way the limit beside the field means them."""
+    return len(text.split())
+
+
+class MaxWords:
+    """Refuse text of more than ``limit`` words, counted on the server."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __call__(self, form, field) -> None:
+        count = word_count(field.data or "")
+        if count > self.limit:
+            raise ValidationError(
+                _l(
+                    "Use %(limit)s words or fewer (you used %(count)s)",
+                    limit=format_decimal(self.limit),
+                    count=format_decimal(count),
+                )
+            )
+
+
+def http_url(form, field) -> None:
+    """Accept only absolute http and https links."""
+    if not field.data:
+        return
+    try:
+        parts = urlsplit(field.data.strip())
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValidationError(_l("Enter a link that starts with https:// or http://"))
+
+
+class ChoiceField(RadioField):
+    """Radio buttons whose "not one of the choices" message is the portal's own."""
+
+    def pre_validate(self, form) -> None:
+        if self.data not in {choice.value for choice in self.choices or ()}:
+            raise ValidationError(_l("Choose one of the options"))
+
+
+class ApplicationForm(PortalForm):
+    """The fields every application has; screening questions are added per posting."""
+
+    submission_token = HiddenField()
+    full_name = StringField(
+        _l("Full name"),
+        validators=[
+            DataRequired(_l("Enter your full name")),
+            Length(max=200, message=_l("Use 200 characters or fewer")),
+        ],
+    )
+    email = EmailField(
+        _l("Email address"),
+        validators=[
+            DataRequired(_l("Enter your email address")),
+            Length(max=320, message=_l("Use 320 characters or fewer")),
+        ],
+    )
+    phone = TelField(
+        _l("Phone number (optional)"),
+        validators=[
+            Optional(),
+            Length(max=50, message=_l("Use 50 characters or fewer")),
+            Regexp(
+                r"^[0-9+().\- ]*(?:(?:ext\.?|x|poste) ?[0-9]+)?$",
+                message=_l("Enter a phone number using digits, like 613-555-0123"),
+            ),
+        ],
+    )
+    pronouns = StringField(
+        _l("Pronouns (optional)"),
+        validators=[Optional(), Length(max=50, message=_l("Use 50 characters or fewer"))],
+    )
+    preferred_language = ChoiceField(
+        _l("Official language you prefer for communication"),
+        validators=[InputRequired(_l("Choose the language we should write to you in"))],
+    )
+    resume = FileField(_l("Résumé"))
+    about = TextAreaField(
+        _l("Tell us about yourself (optional)"),
+        validators=[Optional(), MaxWords(ABOUT_MAX_WORDS)],
+    )
+    keep_for_future = BooleanField(_l("Keep my application for future opportunities"))
+    accommodation = TextAreaField(
+        _l("Accommodation for the assessment (optional)"),
+        validators=[Optional(), Length(max=2000, message=_l("Use 2,000 characters or fewer"))],
+    )
+    privacy_acknowledged = BooleanField(
+        _l("I have read the privacy notice"),
+        validators=[InputRequired(_l("Confirm that you have read the privacy notice"))],
+    )
+    equity_woman = BooleanField(_l("Women"))
+    equity_indigenous = BooleanField(_l("Indigenous peoples"))
+    equity_disability = BooleanField(_l("Persons with disabilities"))
+    equity_visible_minority = BooleanField(_l("Members of visible minorities"))
+    equity_prefer_not = BooleanField(_l("I prefer not to answer"))
+
+    def __init__(self, *args, languages: dict[str, str], max_resume_bytes: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.preferred_language.choices = [SelectChoice(code, name) for code, name in languages.items()]
+        self.max_resume_bytes = max_resume_bytes
+        self.checked_resume = None
+        # Checked in validate_resume, but shown as required like the others.
+        self.resume.flags.required = True
+        if not self.submission_token.data:
+            self.submission_token.data = secrets.token_urlsafe(32)
+
+    @property
+    def link_fields(self):
+        return [getattr(self, f"link_{number}") for number in range(1, LINK_FIELDS + 1)]
+
+    @property
+    def question_fields(self):
+        return [field for field in self if field.name.startswith("question_")]
+
+    @property
+    def equity_fields(self):
+        return [
+            self.equity_woman,
+            self.equity_indigenous,
+            self.equity_disability,
+            self.equity_visible_minority,
+            self.equity_prefer_not,
+        ]
+
+    def to_submission(self, questions: tuple[Question, ...]) -> Submission:
+        """Return what the candidate sent, once the form is valid."""
+        answers = []
+        for position, question in enumerate(questions):
+            field = getattr(self, f"question_{position}")
+            value = (field.data or "").strip()
+            if not value:
+                continue
+            if question.type is QuestionType.TEXT:
+                label = value
+            else:
+                label = next(str(choice.label) for choice in field.choices if choice.value == value)
+            answers.append(Answer(question, value, label))
+        return Submission(
+            submission_token=self.submission_token.data,
+            full_name=" ".join(self.full_name.data.split()),
+            email=self.email.data,
+            phone=(self.phone.data or "").strip(),
+            pronouns=(self.pronouns.data or "").strip(),
+            preferred_language=self.preferred_language.data,
+            resume=self.checked_resume,
+            about=(self.about.data or "").strip(),
+            accommodation=(self.accommodation.data or "").strip(),
+            keep_for_future=self.keep_for_future.data,
+            links=tuple(field.data.strip() for field in self.link_fields if field.data),
+            answers=tuple(answers),
+            equity=EquityAnswers(
+                woman=self.equity_woman.data,
+                indigenous=self.equity_indigenous.data,
+                disability=self.equity_disability.data,
+                visible_minority=self.equity_visible_minority.data,
+                prefer_not_to_answer=self.equity_prefer_not.data,
+            ),
+        )
+
+    def validate_email(self, field) -> None:
+        try:
+            field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise ValidationError(
+                _l("Enter an email address in the correct format, like name@example.com")
+            ) from None
+
+    def validate_submission_token(self, field) -> None:
+        if not field.data or len(field.data) > 64:
+            raise ValidationError(_l("Reload the form and try again"))
+
+    def validate_resume(self, field) -> None:
+        upload = field.data
+        if upload is None or not getattr(upload, "filename", ""):
+            raise ValidationError(UPLOAD_MESSAGES["missing"])
+        # Read one byte more than allowed: enough to know it is too large.
+        content = upload.stream.read(self.max_resume_bytes + 1)
+        try:
+            self.checked_resume = check_resume(upload.filename, content, self.max_resume_bytes)
+        except UploadRejected as rejected:
+            message = UPLOAD_MESSAGES[rejected.reason]
+            if rejected.reason == "size":
+                message = message % {"size": format_file_size(self.max_resume_bytes)}
+            raise ValidationError(message) from None
+
+    def validate_equity_prefer_not(self, field) -> None:
+        if field.data and any(f.data for f in self.equity_fields[:-1]):
+            raise ValidationError(_l("Choose “I prefer not to answer” alone, or the groups you belong to"))
+
+
+def _add_links(form_class) -> None:
+    for number in range(1, LINK_FIELDS + 1):
+        setattr(
+            form_class,
+            f"link_{number}",
+            URLField(
+                _l("Link %(number)d", number=number),
+                validators=[Optional(), Length(max=500, message=_l("Use 500 characters or fewer")), http_url],
+            ),
+        )
+
+
+_add_links(ApplicationForm)
+
+
+def form_for(questions: tuple[Question, ...]):
+    """Return the form class for a posting: the common fields plus its questions."""
+
+    class PostingApplicationForm(ApplicationForm):
+        pass
+
+    for position, question in enumerate(questions):
+        # DataRequired: an answer of spaces only is no answer.
+        required = [DataRequired(_l("Answer this question"))] if question.required else [Optional()]
+        if question.type is QuestionType.TEXT:
+            field = TextAreaField(
+                question.label,
+                description=question.hint,
+                validators=[
+                    *required,
+                    Length(max=TEXT_ANSWER_MAX_CHARS, message=_l("Use 5,000 characters or fewer")),
+                ],
+            )
+        elif question.type is QuestionType.YES_NO:
+            field = ChoiceField(
+                question.label,
+                description=question.hint,
+                validators=required,
+                choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
+            )
+        else:
+            field = ChoiceField(
+                question.label,
+                description=question.hint,
+                validators=required,
+                choices=[SelectChoice(choice.id, choice.label) for choice in question.choices],
+            )
+        setattr(PostingApplicationForm, f"question_{position}", field)
+    return PostingApplicationForm

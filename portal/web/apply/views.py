@@ -1,0 +1,103 @@
+"""Application form views: parse, call the service, render; the request commits once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, session, url_for
+
+from ...content import Document, Kind, current_index
+from ...domain import applications
+from ...domain.models import Application
+from ...domain.privacy import privacy_notice
+from ...domain.retention import period_in_words
+from ...plumbing.db import db
+from ...plumbing.i18n import current_locale, format_file_size, languages, localized_route
+from ..documents import document_or_redirect
+from .forms import ABOUT_MAX_WORDS, form_for
+
+bp = Blueprint("apply", __name__)
+
+#: How many of its own applications a browser can see the confirmation of.
+REMEMBERED_APPLICATIONS = 20
+
+
+@bp.after_request
+def _never_store(response):
+    # The form carries a CSRF token and the confirmation personal data.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@localized_route(bp, "{jobs}/<slug>/{apply}", methods=["GET", "POST"])
+def form(slug: str):
+    """Show the application form of an open posting and take submissions."""
+    posting = document_or_redirect(Kind.POSTING, slug, endpoint="apply.form")
+    now = datetime.now(UTC)
+    if not posting.accepts_applications(now):
+        return _closed(posting, now)
+    form_class = form_for(posting.questions)
+    form = form_class(
+        languages={code: language["name"] for code, language in languages().items()},
+        max_resume_bytes=int(current_app.config["PORTAL_MAX_RESUME_BYTES"]),
+    )
+    if not form.is_submitted():
+        form.preferred_language.data = g.lang_code
+    if form.validate_on_submit():
+        application, _created = applications.submit(
+            db.session,
+            posting,
+            form.to_submission(posting.questions),
+            privacy_notice_version=privacy_notice(g.lang_code).version,
+            posting_titles=_titles(posting),
+            contact_email=current_app.config["PORTAL_HIRING_CONTACT_EMAIL"],
+            now=now,
+        )
+        _remember(application.reference)
+        return redirect(url_for("apply.confirmation", reference=application.reference), 303)
+    return render_template(
+        "apply/form.html",
+        posting=posting,
+        form=form,
+        privacy=privacy_notice(g.lang_code),
+        about_max_words=ABOUT_MAX_WORDS,
+        max_size=format_file_size(form.max_resume_bytes),
+        retention_period=period_in_words(current_app.config["PORTAL_RETENTION_PERIOD"], current_locale()),
+    )
+
+
+@localized_route(bp, "{applications}/<reference>/")
+def confirmation(reference: str):
+    """Show the reference number, only to the browser that applied."""
+    if reference not in session.get("applications", []):
+        abort(404)
+    application = applications.find_by_reference(db.session, reference)
+    if application is None:
+        abort(404)
+    return render_template(
+        "apply/confirmation.html",
+        application=application,
+        posting_title=_title_in(application, g.lang_code),
+        contact_email=current_app.config["PORTAL_HIRING_CONTACT_EMAIL"],
+    )
+
+
+def _closed(posting: Document, now: datetime):
+    """Refuse the form of a posting that takes no applications, clearly."""
+    if posting.form_hidden and posting.is_open(now):
+        abort(404)
+    return render_template("apply/closed.html", posting=posting), 410
+
+
+def _titles(posting: Document) -> dict[str, str]:
+    return {lang: other.title for lang, other in current_index().translations_of(posting).items()}
+
+
+def _title_in(application: Application, lang: str) -> str:
+    posting = current_index().posting(application.posting_key, lang)
+    return posting.title if posting is not None else application.posting_title
+
+
+def _remember(reference: str) -> None:
+    remembered = [ref for ref in session.get("applications", []) if ref != reference]
+    session["applications"] = [*remembered, reference][-REMEMBERED_APPLICATIONS:]

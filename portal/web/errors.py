@@ -1,0 +1,130 @@
+"""Error pages in the language of the URL, or in every language when it has none."""
+
+from __future__ import annotations
+
+from flask import Flask, g, redirect, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from ..plumbing import i18n
+from .documents import alias_target
+
+#: Seconds a client should wait before trying a page that is unavailable (503).
+RETRY_AFTER = 30
+
+#: Title and explanation of each error page.
+MESSAGES = {
+    400: (
+        _l("Something was wrong with that request"),
+        _l(
+            "Your browser sent something this site could not understand. "
+            "Go back, reload the page and try again."
+        ),
+    ),
+    403: (_l("You cannot see this page"), _l("You do not have permission to see this page.")),
+    404: (
+        _l("We couldn’t find that page"),
+        _l("The address may be mistyped, or the page may have moved or been removed."),
+    ),
+    405: (
+        _l("That action is not possible here"),
+        _l("This page cannot be used that way. Go back and try again from the page itself."),
+    ),
+    410: (_l("That page has been removed"), _l("What was here is no longer available.")),
+    413: (
+        _l("That file is too large"),
+        _l("What you sent is larger than this site accepts. Go back and choose a smaller file."),
+    ),
+    429: (
+        _l("Too many attempts"),
+        _l("You have tried too many times in a short while. Wait a few minutes, then try again."),
+    ),
+    "csrf": (
+        _l("This form has expired"),
+        _l(
+            "For your security, forms can only be sent from the page that showed them. "
+            "Go back, reload the form and send it again."
+        ),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("We have been told about the problem. Please try again in a few minutes."),
+    ),
+    503: (
+        _l("This service is being updated"),
+        _l(
+            "Applying and the staff pages are unavailable for a few minutes while the site is updated. "
+            "You can still read the job postings. Please try again shortly."
+        ),
+    ),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Show every HTTP error with the portal's own bilingual pages."""
+    # Unhandled exceptions reach this as InternalServerError (500), except
+    # when Flask propagates them (testing, debug), so tracebacks stay visible.
+    app.register_error_handler(HTTPException, handle_http_error)
+
+
+def handle_http_error(error: HTTPException):
+    """Render an HTTP error; an old alias of a page redirects to it instead."""
+    if error.code == 404:
+        moved = alias_target(request.path)
+        if moved is not None:
+            return redirect(moved, 301)
+    if error.code is None or error.code < 400:
+        return error
+    if error.code == 503:
+        # Whoever meets it may not read the URL's language: say it in both.
+        page, code = render_error(503, every_language=True)
+        return page, code, {"Retry-After": str(RETRY_AFTER)}
+    return render_error(error.code, "csrf" if isinstance(error, CSRFError) else None)
+
+
+def render_error(code: int, reason: str | None = None, *, every_language: bool = False):
+    """Render the error page for ``code`` in the URL's language, or all of
+    them (the URL's first) when it names none or ``every_language`` is set."""
+    lang = i18n.language_of_path(request.path)
+    codes = list(i18n.languages())
+    if lang and every_language:
+        codes.sort(key=lambda code: code != lang)
+    elif lang:
+        codes = [lang]
+    title, explanation = MESSAGES.get(reason or code) or MESSAGES[400 if code < 500 else 500]
+    sections = []
+    for position, section_lang in enumerate(codes):
+        with i18n.language(section_lang):
+            # A rendered template is already escaped HTML.
+            sections.append(
+                Markup(
+                    render_template(
+                        "errors/_section.html",
+                        code=code,
+                        title=str(title),
+                        explanation=str(explanation),
+                        heading_level=1 if position == 0 else 2,
+                        section_lang=section_lang,
+                    )
+                )
+            )
+    g.lang_code = codes[0]
+    with i18n.language(codes[0]):
+        page = render_template(
+            "errors/error.html",
+            code=code,
+            sections=sections,
+            bilingual=len(codes) > 1,
+            title=" / ".join(_titles(title, codes)),
+        )
+    return page, code
+
+
+def _titles(title, codes: list[str]) -> list[str]:
+    titles = []
+    for code in codes:
+        with i18n.language(code):
+            titles.append(str(title))
+    return titles

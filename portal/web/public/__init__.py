@@ -1,0 +1,5 @@
+"""The public site: language choice, job postings and blog stories."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,149 @@
+"""Staff sign-in: Flask-Login over revocable server-side sessions, and route guards.
+
+The browser's cookie holds a random token; the database holds its hash. A
+revoked session (sign-out, password change, disabled or demoted account) is
+refused on the very next request, even if an old cookie is replayed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
+
+from ...domain import accounts
+from ...domain.models import Role, StaffUser
+from ...plumbing.db import db
+from ...plumbing.i18n import LANG_ARG, current_language
+
+login_manager = LoginManager()
+#: Access levels a staff route declares: the access-matrix test reads them.
+ACCESS_LEVELS = ("public", "staff", "admin")
+_TOKEN_KEY = "staff_token"
+_SEEN_KEY = "staff_seen"
+
+
+class StaffPrincipal:
+    """The signed-in staff member, as Flask-Login sees them."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def __init__(self, user, token: str) -> None:
+        self.user = user
+        self.token = token
+
+    def get_id(self) -> str:
+        return self.token
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user.role is Role.ADMIN
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Login for the staff pages."""
+    login_manager.init_app(app)
+    login_manager.user_loader(_load_principal)
+    login_manager.unauthorized_handler(_to_sign_in)
+    # No "remember me": a staff session lives in the session cookie only.
+    app.config.setdefault("REMEMBER_COOKIE_DURATION", 0)
+
+
+def _load_principal(token: str) -> StaffPrincipal | None:
+    idle = current_app.config["PORTAL_STAFF_IDLE_MINUTES"] * 60
+    seen = session.get(_SEEN_KEY, 0)
+    if time.time() - seen > idle:
+        # Committed with the request that found the session idle.
+        accounts.revoke(db.session, token)
+        return None
+    found = accounts.session_user(db.session, token)
+    if found is None:
+        return None
+    session[_SEEN_KEY] = int(time.time())
+    return StaffPrincipal(found[1], token)
+
+
+def _to_sign_in():
+    return redirect(url_for("staff.sign_in", next=request.full_path.rstrip("?")))
+
+
+def sign_in(user, token: str) -> None:
+    """Start a fresh browser session for ``user`` (no session fixation)."""
+    session.clear()
+    login_user(StaffPrincipal(user, token))
+    session[_SEEN_KEY] = int(time.time())
+
+
+def sign_out() -> None:
+    """End this browser's server session (audited) and clear its cookie."""
+    if current_user.is_authenticated:
+        accounts.sign_out(
+            db.session,
+            current_user.user,
+            current_user.token,
+            now=datetime.now(UTC),
+            ip_address=client_address(),
+        )
+    logout_user()
+    session.clear()
+
+
+def forget_browser() -> None:
+    """Clear this browser's cookie after its server sessions were revoked."""
+    logout_user()
+    session.clear()
+
+
+def client_address() -> str:
+    """Return the address the request came from (after the trusted proxies)."""
+    return request.remote_addr or ""
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return ``target`` if it is a path on this site, else None (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def staff_user() -> StaffUser:
+    """Return the signed-in StaffUser (inside a guarded view)."""
+    return current_user.user
+
+
+def access(level: str) -> Callable:
+    """Guard a staff view: "public" (sign-in page), "staff" (any signed-in
+    staff member) or "admin". The level is recorded on the view for the
+    access-matrix test, which fails for a staff route without one."""
+    if level not in ACCESS_LEVELS:
+        raise ValueError(level)
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if level != "public":
+                if not current_user.is_authenticated:
+                    return login_manager.unauthorized()
+                if level == "admin" and not current_user.is_admin:
+                    abort(404)
+            return view(*args, **kwargs)
+
+        guarded.access_level = level
+        return guarded
+
+    return decorator
+
+
+def sign_in_url() -> str:
+    """Return the sign-in page in the current language."""
+    return url_for("staff.sign_in", **{LANG_ARG: current_language()})

@@ -1,0 +1,441 @@
+"""Staff views: parse the request, call a domain service, map its errors, render.
+
+Rules and queries live in ``portal.domain`` (review, accounts, audit,
+postings); the request commits once, after the view returns.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from ...content import content_store, current_index
+from ...content.translations import FindingKind, UnpairedReason, translation_report
+from ...domain import accounts, audit, review
+from ...domain.models import Status
+from ...domain.postings import posting_summaries, posting_title, question_labels
+from ...plumbing.config import timezone
+from ...plumbing.db import db
+from ...plumbing.i18n import localized_route
+from ..forms import database_id
+from . import auth
+from .auth import access, client_address, safe_next, staff_user
+from .export import csv_lines
+from .forms import (
+    AccountForm,
+    BulkStatusForm,
+    FilterForm,
+    NoteForm,
+    PasswordForm,
+    SignInForm,
+    StatusForm,
+)
+
+bp = Blueprint("staff", __name__)
+
+
+@bp.after_request
+def _never_store(response):
+    # Staff pages, downloads and exports hold personal information.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# Signing in and out ---------------------------------------------------------
+
+
+@localized_route(bp, "{staff}/{sign_in}", methods=["GET", "POST"])
+@access("public")
+def sign_in():
+    """Sign a staff member in; one message for any wrong email or password."""
+    form = SignInForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user, token = accounts.authenticate(
+                db.session, form.email.data, form.password.data, client_address(), _now()
+            )
+        except accounts.AccountError as error:
+            # Returned normally, so the failed attempt is committed to the audit log.
+            if error.code == "throttled":
+                form.form_errors.append(_("Too many failed attempts. Wait 15 minutes, then try again."))
+                status = 429
+            else:
+                form.form_errors.append(_("The email address or password is not right."))
+        else:
+            auth.sign_in(user, token)
+            return redirect(safe_next(request.args.get("next")) or url_for("staff.dashboard"))
+    return render_template("staff/sign_in.html", form=form), status
+
+
+@localized_route(bp, "{staff}/{sign_out}", methods=["POST"])
+@access("staff")
+def sign_out():
+    """Sign this browser out; its cookie stops working at once."""
+    auth.sign_out()
+    flash(_("You are signed out."))
+    return redirect(url_for("staff.sign_in"))
+
+
+@localized_route(bp, "{staff}/{password}", methods=["GET", "POST"])
+@access("staff")
+def password():
+    """Change one's own password; every session of the account ends."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_own_password(
+                db.session,
+                staff_user(),
+                form.current.data,
+                form.new.data,
+                now=_now(),
+                ip_address=client_address(),
+            )
+        except accounts.AccountError as error:
+            if error.code == "wrong_password":
+                form.current.errors.append(_("Your current password is not right"))
+            else:
+                form.new.errors.append(_("Use at least %(num)d characters", num=accounts.MIN_PASSWORD_LENGTH))
+        else:
+            auth.forget_browser()
+            flash(_("Your password is changed. Sign in with the new one."))
+            return redirect(url_for("staff.sign_in"))
+    return render_template("staff/password.html", form=form)
+
+
+# Reviewing ------------------------------------------------------------------
+
+
+@localized_route(bp, "{staff}/")
+@access("staff")
+def dashboard():
+    """List the postings this staff member may see, with counts per status."""
+    return render_template(
+        "staff/dashboard.html",
+        postings=posting_summaries(db.session, staff_user(), current_index(), g.lang_code, _now()),
+        statuses=list(Status),
+    )
+
+
+@localized_route(bp, "{staff}/{postings}/<posting_key>/")
+@access("staff")
+def posting(posting_key: str):
+    """List a posting's applications with filters, sorting and keyset pages."""
+    _require_posting(posting_key)
+    filters_form = FilterForm(request.args)
+    page = review.page_of_applications(
+        db.session, posting_key, _filters(filters_form), request.args.get("cursor")
+    )
+    return render_template(
+        "staff/posting.html",
+        posting_key=posting_key,
+        title=posting_title(db.session, current_index(), posting_key, g.lang_code),
+        filters_form=filters_form,
+        page=page,
+        bulk_form=BulkStatusForm(),
+        query_without_cursor={k: v for k, v in request.args.items() if k != "cursor"},
+    )
+
+
+@localized_route(bp, "{staff}/{postings}/<posting_key>/status", methods=["POST"])
+@access("staff")
+def bulk_status(posting_key: str):
+    """Move several applications of one posting to a new status."""
+    _require_posting(posting_key)
+    back = redirect(url_for("staff.posting", posting_key=posting_key))
+    form = BulkStatusForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return back
+    ids = [identifier for identifier in form.selected.data if database_id(identifier)]
+    try:
+        changed, skipped = review.bulk_change_status(
+            db.session,
+            posting_key,
+            ids,
+            form.status.data,
+            reason=form.reason.data or "",
+            user=staff_user(),
+            now=_now(),
+            ip_address=client_address(),
+        )
+    except review.ReviewError:
+        flash(_("Write the reason for the rejection."), "error")
+        return back
+    flash(
+        _(
+            "%(changed)d moved to “%(status)s”; %(skipped)d could not move there from their status.",
+            changed=len(changed),
+            skipped=len(skipped),
+            status=Status(form.status.data).label,
+        )
+    )
+    return back
+
+
+@localized_route(bp, "{staff}/{applications}/<int:application_id>/")
+@access("staff")
+def application(application_id: int):
+    """Show one application in full; the view is audited."""
+    found = review.open_application(
+        db.session, staff_user(), database_id(application_id), now=_now(), ip_address=client_address()
+    )
+    if found is None:
+        abort(404)
+    return _render_application(found)
+
+
+@localized_route(bp, "{staff}/{applications}/<int:application_id>/status", methods=["POST"])
+@access("staff")
+def change_status(application_id: int):
+    """Move one application along the pipeline."""
+    found = _visible_application(application_id)
+    form = StatusForm(allowed=review.allowed_transitions(found.status))
+    if form.validate_on_submit():
+        try:
+            review.change_status(
+                db.session,
+                found,
+                form.status.data,
+                reason=form.reason.data or "",
+                user=staff_user(),
+                now=_now(),
+                ip_address=client_address(),
+            )
+        except review.ReviewError as error:
+            if error.code == "reason_required":
+                form.reason.errors = [_("Write the reason for the rejection: it is the record of decision.")]
+            else:
+                form.status.errors = [_("This application cannot move to that status.")]
+        else:
+            flash(_("Status changed to “%(status)s”.", status=Status(form.status.data).label))
+            return redirect(url_for("staff.application", application_id=found.id))
+    return _render_application(found, status_form=form)
+
+
+@localized_route(bp, "{staff}/{applications}/<int:application_id>/notes", methods=["POST"])
+@access("staff")
+def add_note(application_id: int):
+    """Append a note to an application."""
+    found = _visible_application(application_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            review.add_note(
+                db.session, found, form.body.data, user=staff_user(), now=_now(), ip_address=client_address()
+            )
+        except review.ReviewError:
+            form.body.errors = [_("Write the note")]
+        else:
+            flash(_("Note added."))
+            return redirect(url_for("staff.application", application_id=found.id) + "#notes")
+    return _render_application(found, note_form=form)
+
+
+@localized_route(bp, "{staff}/{applications}/<int:application_id>/resume")
+@access("staff")
+def resume(application_id: int):
+    """Send the résumé as a download, never shown inline; audited."""
+    found = review.open_resume(
+        db.session, staff_user(), database_id(application_id), now=_now(), ip_address=client_address()
+    )
+    if found is None:
+        abort(404)
+    response = Response(found.content, mimetype=found.media_type)
+    response.headers.set("Content-Disposition", "attachment", filename=found.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@localized_route(bp, "{staff}/{postings}/<posting_key>/export.csv")
+@access("admin")
+def export(posting_key: str):
+    """Stream a posting's applications as CSV for spreadsheets (UTF-8 with BOM)."""
+    rows = review.export_applications(
+        db.session, posting_key, user=staff_user(), now=_now(), ip_address=client_address()
+    )
+    lines = csv_lines(
+        rows,
+        question_labels(current_index(), posting_key, g.lang_code),
+        timezone(current_app.config),
+        current_app.config["PORTAL_LANGUAGES"],
+    )
+    response = Response(stream_with_context(lines), mimetype="text/csv")
+    response.headers.set("Content-Disposition", "attachment", filename=f"applications-{posting_key}.csv")
+    return response
+
+
+# Admin ----------------------------------------------------------------------
+
+
+@localized_route(bp, "{staff}/{equity}/")
+@access("admin")
+def equity():
+    """Show self-identification in aggregate per posting, small counts hidden."""
+    postings = posting_summaries(db.session, staff_user(), current_index(), g.lang_code, _now())
+    return render_template(
+        "staff/equity.html",
+        rows=review.equity_report(
+            db.session,
+            [summary.key for summary in postings if summary.total],
+            user=staff_user(),
+            now=_now(),
+            ip_address=client_address(),
+        ),
+        titles={summary.key: summary.title for summary in postings},
+        groups=review.EQUITY_GROUPS,
+    )
+
+
+@localized_route(bp, "{staff}/{audit}/")
+@access("admin")
+def audit_log():
+    """Read and filter the audit log (nobody can change it from here)."""
+    filters = audit.AuditFilter(
+        action=request.args.get("action", "") if request.args.get("action") in audit.ACTIONS else "",
+        actor=request.args.get("actor", "").replace("\x00", "").strip()[:320],
+        application_id=database_id(request.args.get("application", type=int)),
+        since=_day_start(request.args.get("since")),
+        until=_day_end(request.args.get("until")),
+    )
+    page = audit.page(db.session, filters, request.args.get("page", 1, type=int))
+    return render_template(
+        "staff/audit.html",
+        events=page.events,
+        more=page.more,
+        page=page.number,
+        actions=audit.ACTIONS,
+        action_labels=audit.ACTION_LABELS,
+        args=request.args,
+    )
+
+
+@localized_route(bp, "{staff}/{accounts}/")
+@access("admin")
+def staff_accounts():
+    """List the staff accounts."""
+    return render_template("staff/accounts.html", users=accounts.list_users(db.session))
+
+
+@localized_route(bp, "{staff}/{accounts}/<int:staff_id>", methods=["GET", "POST"])
+@access("admin")
+def staff_account(staff_id: int):
+    """Change an account's role, state and assigned postings."""
+    account = accounts.get_user(db.session, database_id(staff_id))
+    if account is None:
+        abort(404)
+    form = AccountForm(obj=None if request.method == "POST" else account)
+    summaries = posting_summaries(db.session, staff_user(), current_index(), g.lang_code, _now())
+    form.postings.choices = [(summary.key, summary.title) for summary in summaries]
+    if request.method == "GET":
+        form.postings.data = [assignment.posting_key for assignment in account.assignments]
+    if form.validate_on_submit():
+        try:
+            accounts.update_account(
+                db.session,
+                account,
+                role=form.role.data,
+                active=form.active.data,
+                posting_keys=set(form.postings.data or []),
+                by=staff_user(),
+                now=_now(),
+                ip_address=client_address(),
+            )
+        except accounts.AccountError:
+            form.role.errors = [_("You cannot remove your own administrator rights or disable yourself.")]
+        else:
+            flash(_("Account %(email)s updated.", email=account.email))
+            return redirect(url_for("staff.staff_accounts"))
+    return render_template("staff/account.html", account=account, form=form)
+
+
+@localized_route(bp, "{staff}/{translations}/", endpoint="translations")
+@access("admin")
+def content_translations():
+    """Show the translators' report (as ``flask content translations``): unpaired
+    files, inexact keys, untranslated and stale translations. Computed once
+    per content version (it reads git history)."""
+    languages = list(current_app.config["PORTAL_LANGUAGES"])
+    report = content_store().derived("translation_report", lambda index: translation_report(index, languages))
+    return render_template(
+        "staff/translations.html", report=report, kinds=FindingKind, reasons=UnpairedReason
+    )
+
+
+# Helpers --------------------------------------------------------------------
+
+
+def _require_posting(posting_key: str) -> None:
+    if not review.can_see(staff_user(), posting_key):
+        abort(404)
+
+
+def _visible_application(application_id: int):
+    """Return the application, or 404 if it does not exist or is not the user's to see."""
+    found = review.visible_application(db.session, staff_user(), database_id(application_id))
+    if found is None:
+        abort(404)
+    return found
+
+
+def _render_application(found, status_form=None, note_form=None):
+    allowed = review.allowed_transitions(found.status)
+    return render_template(
+        "staff/application.html",
+        application=found,
+        title=posting_title(db.session, current_index(), found.posting_key, g.lang_code),
+        status_form=status_form or StatusForm(allowed=allowed),
+        note_form=note_form or NoteForm(),
+        allowed=allowed,
+    )
+
+
+def _filters(form: FilterForm) -> review.ApplicationFilter:
+    form.validate()
+    zone = timezone(current_app.config)
+    start = form.submitted_from.data if not form.submitted_from.errors else None
+    end = form.submitted_to.data if not form.submitted_to.errors else None
+    return review.ApplicationFilter(
+        status=form.status.data if form.status.data in set(Status) else "",
+        search=(form.q.data or "").strip()[:200],
+        submitted_from=datetime.combine(start, time(), tzinfo=zone) if start else None,
+        submitted_before=datetime.combine(end + timedelta(days=1), time(), tzinfo=zone) if end else None,
+        sort=form.sort.data if form.sort.data in review.SORTS else "newest",
+    )
+
+
+def _day_start(text: str | None) -> datetime | None:
+    try:
+        return datetime.combine(
+            datetime.strptime(text or "", "%Y-%m-%d").date(), time(), tzinfo=timezone(current_app.config)
+        )
+    except ValueError:
+        return None
+
+
+def _day_end(text: str | None) -> datetime | None:
+    start = _day_start(text)
+    return start + timedelta(days=1) if start else None

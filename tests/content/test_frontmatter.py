@@ -1,0 +1,70 @@
+"""Front matter: values as written, and errors with the line to fix."""
+
+import pytest
+
+from portal.content.frontmatter import FrontMatterError, parse
+
+
+def test_splits_front_matter_and_body_with_line_numbers():
+    parsed = parse("---\ntitle: Hello\ntranslationKey: hello\n---\nBody line\n")
+    assert parsed.data == {"title": "Hello", "translationKey": "hello"}
+    assert parsed.body == "Body line\n"
+    assert parsed.body_line == 5
+    assert parsed.key_lines == {"title": 2, "translationKey": 3}
+
+
+def test_keeps_numbers_and_dates_as_written():
+    parsed = parse(
+        "---\nleverId: 0000000000\ntranslationKey: 2\n"
+        "date: 2019-07-23T13:00:00.000Z\narchived: false\nlinkHidden: null\n---\n"
+    )
+    assert parsed.data["leverId"] == "0000000000"
+    assert parsed.data["translationKey"] == "2"
+    assert parsed.data["date"] == "2019-07-23T13:00:00.000Z"
+    assert parsed.data["archived"] is False
+    assert parsed.data["linkHidden"] is None
+
+
+def test_byte_order_mark_and_windows_line_endings():
+    parsed = parse("\ufeff---\r\ntitle: Windows\r\n---\r\nBody\r\n")
+    assert parsed.data["title"] == "Windows"
+    assert parsed.body.strip() == "Body"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("", 1, "empty file"),
+        ("   \n\n", 1, "empty file"),
+        ("Just a body\n", 1, "no front matter"),
+        ("---\ntitle: Open\n", 1, "not closed"),
+        ("+++\ntitle = 'x'\n+++\n", 1, "TOML"),
+        ("---\nlayout: job-posting\ntitle: 'Client's team'\n---\n", 3, "invalid YAML"),
+        ("---\n- a\n- b\n---\n", 2, "not a mapping"),
+    ],
+)
+def test_errors_name_the_line(text, line, message):
+    with pytest.raises(FrontMatterError) as raised:
+        parse(text)
+    assert raised.value.line == line
+    assert message in raised.value.message
+
+
+def test_unindented_second_paragraph_points_at_its_line():
+    text = (
+        "---\n"  # 1
+        "title: Advisor\n"  # 2
+        "description: >-\n"  # 3
+        "  First paragraph.\n"  # 4
+        "\n"  # 5
+        "Second paragraph, not indented.\n"  # 6
+        "archived: false\n"  # 7
+        "---\n"
+    )
+    with pytest.raises(FrontMatterError) as raised:
+        parse(text)
+    assert raised.value.line == 6
+
+
+def test_empty_front_matter_is_an_empty_mapping():
+    assert parse("---\n---\nBody\n").data == {}

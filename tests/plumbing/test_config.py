@@ -1,0 +1,109 @@
+"""Configuration: defaults, environment, test settings, and refusing unsafe ones."""
+
+import pytest
+
+from portal import create_app
+from portal.plumbing.config import SECRET_KEY_FILE, ConfigurationError, environment_overrides
+
+
+@pytest.fixture
+def no_secret(monkeypatch, tmp_path):
+    """No SECRET_KEY in the environment and an instance folder without a key file."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("PORTAL_INSTANCE_DIR", str(tmp_path / "instance"))
+    return tmp_path / "instance"
+
+
+def test_production_without_any_secret_is_refused_with_what_to_do(no_secret):
+    with pytest.raises(ConfigurationError) as refused:
+        create_app()
+    assert "SECRET_KEY" in str(refused.value) and "scripts/setup" in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_the_secret_written_by_setup_is_read_from_the_instance_folder(no_secret):
+    no_secret.mkdir()
+    (no_secret / SECRET_KEY_FILE).write_text("b" * 64 + "\n")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "b" * 64
+    assert app.instance_path == str(no_secret)
+
+
+def test_the_environment_secret_wins_over_the_instance_file(no_secret, monkeypatch):
+    no_secret.mkdir()
+    (no_secret / SECRET_KEY_FILE).write_text("b" * 64)
+    monkeypatch.setenv("SECRET_KEY", "a" * 64)
+    assert create_app().config["SECRET_KEY"] == "a" * 64
+
+
+def test_debug_without_a_secret_gets_a_random_one_per_process(no_secret, monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    first, second = create_app().config["SECRET_KEY"], create_app().config["SECRET_KEY"]
+    assert len(first) >= 64 and first != second
+    assert not (no_secret / SECRET_KEY_FILE).exists()
+
+
+def test_no_known_development_key_exists(no_secret, monkeypatch):
+    """The old fixed development key is gone: two test apps never share a key."""
+    assert (
+        create_app({"TESTING": True}).config["SECRET_KEY"]
+        != create_app({"TESTING": True}).config["SECRET_KEY"]
+    )
+
+
+@pytest.mark.parametrize("setting", ["PORTAL_RETENTION_PERIOD", "PORTAL_RETENTION_CONSENTED_PERIOD"])
+def test_a_retention_period_that_is_not_a_period_is_refused(make_app, setting):
+    with pytest.raises(ConfigurationError, match=setting):
+        make_app(**{setting: "two years"})
+
+
+def test_environment_then_test_config():
+    overrides = environment_overrides(
+        {
+            "PORTAL_CONTENT_DIR": "/srv/content",
+            "DATABASE_URL": "postgresql://db/portal",
+            "PORTAL_PAGE_MAX_AGE": "300",
+            "PORTAL_ORGANISATION_NAME__fr": "Agence",
+            "UNRELATED": "x",
+        }
+    )
+    assert overrides["PORTAL_CONTENT_DIR"] == "/srv/content"
+    assert overrides["DATABASE_URL"] == "postgresql://db/portal"
+    assert overrides["PORTAL_PAGE_MAX_AGE"] == 300
+    assert overrides["PORTAL_ORGANISATION_NAME"]["fr"] == "Agence"
+    assert overrides["PORTAL_ORGANISATION_NAME"]["en"] == "Northern Digital Service"
+    assert "UNRELATED" not in overrides
+
+
+def test_test_config_wins_over_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_PAGE_MAX_AGE", "300")
+    app = create_app({"TESTING": True, "PORTAL_PAGE_MAX_AGE": 5})
+    assert app.config["PORTAL_PAGE_MAX_AGE"] == 5
+
+
+def test_organisation_name_is_configurable_per_language(make_app, page):
+    client = make_app(
+        PORTAL_ORGANISATION_NAME={"en": "Agency of Examples", "fr": "Agence des exemples"}
+    ).test_client()
+    assert "Agence des exemples" in page(client.get("/fr/")).soup.title.get_text()
+    assert page(client.get("/en/")).soup.select_one(".site-header__brand").get_text() == "Agency of Examples"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"PORTAL_DEFAULT_LANGUAGE": "de"},
+        {"PORTAL_LANGUAGES": {}},
+        {"PORTAL_ORGANISATION_NAME": {"en": "Only English"}},
+    ],
+)
+def test_inconsistent_settings_are_refused(make_app, settings):
+    with pytest.raises(ConfigurationError):
+        make_app(**settings)
+
+
+def test_a_language_without_its_url_words_is_refused(make_app):
+    languages = {"en": {"name": "English", "paths": {"jobs": "jobs"}}}
+    with pytest.raises(ConfigurationError, match="blog"):
+        make_app(PORTAL_LANGUAGES=languages, PORTAL_ORGANISATION_NAME={"en": "X"})

@@ -1,0 +1,68 @@
+"""The database: migrations build the models' schema on SQLite and PostgreSQL."""
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from portal.domain import accounts
+from portal.plumbing.db import database_url, db, transaction
+
+
+def test_migrations_build_exactly_the_models_schema(db_app):
+    with db_app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        assert revision == "0002"
+
+
+def test_flask_db_upgrade_on_an_empty_sqlite_file(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        tables = set(db.inspect(db.engine).get_table_names())
+        db.engine.dispose()
+    assert {"application", "resume", "equity_response", "outbox_email"} <= tables
+
+
+def test_sqlite_is_configured_for_concurrent_use(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'pragmas.sqlite3'}")
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_database_url_defaults_and_driver():
+    assert database_url("", "/srv/instance") == "sqlite:////srv/instance/portal.sqlite3"
+    assert database_url("postgresql://u@h:5432/d", "/x") == "postgresql+psycopg://u@h:5432/d"
+    assert database_url("postgres://u@h/d", "/x") == "postgresql+psycopg://u@h/d"
+    assert database_url("sqlite:///other.db", "/x") == "sqlite:///other.db"
+
+
+def test_default_database_is_in_the_instance_folder(make_app):
+    app = make_app(DATABASE_URL="")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{app.instance_path}/portal.sqlite3"
+
+
+def test_a_transaction_keeps_all_or_nothing(db_app):
+    """Commands commit through transaction(): a block that fails leaves nothing."""
+    with db_app.app_context():
+        with pytest.raises(RuntimeError), transaction() as session:
+            accounts.create_user(
+                session, "half@nds.example", "a long enough password", "admin", now=datetime.now(UTC)
+            )
+            raise RuntimeError("the command failed halfway")
+        assert accounts.find_user(db.session, "half@nds.example") is None
+        with transaction() as session:
+            accounts.create_user(
+                session, "whole@nds.example", "a long enough password", "admin", now=datetime.now(UTC)
+            )
+        db.session.remove()
+        assert accounts.find_user(db.session, "whole@nds.example") is not None

@@ -1,0 +1,136 @@
+"""Languages: a third one by configuration and a catalog, no language named
+by hand, and Babel formatting in the page locale."""
+
+import re
+import shutil
+
+import pytest
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length
+
+from portal.plumbing.config import PROJECT_ROOT
+
+NBSP = "\u00a0"
+
+
+def test_a_third_language_by_configuration_and_a_catalog(make_app, tmp_path, page):
+    translations = tmp_path / "translations"
+    shutil.copytree(PROJECT_ROOT / "translations", translations, ignore=shutil.ignore_patterns("*.pot"))
+    privacy = tmp_path / "privacy"
+    shutil.copytree(PROJECT_ROOT / "privacy", privacy)
+    (privacy / "es.md").write_text(
+        (privacy / "en.md")
+        .read_text(encoding="utf-8")
+        .replace("title: Privacy notice", "title: Aviso de privacidad"),
+        encoding="utf-8",
+    )
+    content = tmp_path / "content"
+    (content / "es" / "empleos").mkdir(parents=True)
+    (content / "es" / "empleos" / "analista.md").write_text(
+        "---\nlayout: job-posting\ntitle: Analista\ntranslationKey: analyst\n---\nCuerpo.\n", encoding="utf-8"
+    )
+    languages = {
+        "en": {"name": "English", "locale": "en_CA", "paths": dict(PATHS_EN)},
+        "es": {"name": "Español", "locale": "es", "paths": {**PATHS_EN, "jobs": "empleos"}},
+    }
+    settings = dict(
+        BABEL_TRANSLATION_DIRECTORIES=str(translations),
+        PORTAL_LANGUAGES=languages,
+        PORTAL_ORGANISATION_NAME={"en": "Agency", "es": "Agencia"},
+        PORTAL_PRIVACY_NOTICE_DIR=str(privacy),
+        PORTAL_CONTENT_DIR=str(content),
+    )
+    runner = make_app(**settings).test_cli_runner()
+    assert runner.invoke(args=["i18n", "init", "es"]).exit_code == 0
+    po_path = translations / "es" / "LC_MESSAGES" / "messages.po"
+    po_path.write_text(
+        po_path.read_text(encoding="utf-8").replace(
+            'msgid "Open jobs"\nmsgstr ""', 'msgid "Open jobs"\nmsgstr "Empleos abiertos"'
+        ),
+        encoding="utf-8",
+    )
+    assert runner.invoke(args=["i18n", "compile"]).exit_code == 0
+    client = make_app(**settings).test_client()
+    result = page(client.get("/es/empleos/"), lang="es")
+    assert result.h1 == "Empleos abiertos"
+    assert "/es/empleos/analista/" in result.links()
+    assert page(client.get("/en/jobs/")).toggle() == {"es": "/es/empleos/"}
+
+
+PATHS_EN = {
+    "jobs": "jobs",
+    "blog": "blog",
+    "apply": "apply",
+    "applications": "applications",
+    "staff": "staff",
+    "sign_in": "sign-in",
+    "sign_out": "sign-out",
+    "postings": "postings",
+    "audit": "audit",
+    "equity": "equity",
+    "accounts": "accounts",
+    "password": "password",
+    "translations": "translations",
+}
+
+
+def test_no_language_is_named_by_hand_outside_configuration():
+    """Only the defaults (config.py) and per-language rules (French typography
+    in catalogs.py) may name a language; templates never branch on it."""
+    import ast
+
+    names = {"en", "fr", "en_CA", "fr_CA"}
+    offenders = []
+    for path in PROJECT_ROOT.joinpath("portal").rglob("*.py"):
+        if path.name in ("config.py", "catalogs.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in names:
+                offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}: {node.value!r}")
+    for path in PROJECT_ROOT.joinpath("templates").rglob("*.*"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if re.search(r"""(?<![\w-])["'](en|fr)["']|lang\w* *== *["']""", line):
+                offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{number}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Field cannot be longer than 3 characters."),
+        ("fr", "Le champ ne peut pas contenir plus de 3 caractères."),
+    ],
+)
+def test_wtforms_built_in_messages_follow_the_page_language(app, lang, expected):
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        name = StringField(validators=[Length(max=3)])
+
+    with app.test_request_context(f"/{lang}/", method="POST", data={"name": "abcdef"}):
+        app.preprocess_request()
+        from flask import g
+
+        g.lang_code = lang
+        form = Form()
+        assert not form.validate()
+        assert form.errors["name"] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("lang", "size", "number"),
+    [
+        ("en", "5 MB", "1,234"),
+        ("fr", f"5{NBSP}Mo", f"1{NBSP}234"),
+    ],
+)
+def test_numbers_and_file_sizes_follow_the_page_locale(app, lang, size, number):
+    from flask_babel import format_decimal
+
+    from portal.plumbing.i18n import format_file_size, language
+
+    with app.test_request_context(f"/{lang}/"), language(lang):
+        assert format_file_size(5 * 1024 * 1024) == size
+        assert format_decimal(1234).replace("\u202f", NBSP) == number

@@ -1,0 +1,212 @@
+"""In a real browser: axe-core finds no WCAG 2.1 A/AA violation on the pages
+people use, the form works without JavaScript, errors take the focus, and
+nothing scrolls sideways at 320 px.
+
+Needs Chromium (/usr/bin/chromium), Playwright for Python and axe-core
+(``npm install axe-core`` under .cache/axe, or PORTAL_AXE_JS=path). Skipped when
+one is missing, unless PORTAL_REQUIRE_BROWSER_TESTS=1 (CI sets it).
+"""
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from portal.plumbing.config import PROJECT_ROOT
+from tests.conftest import PDF, STAFF_PASSWORD
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE = Path(os.environ.get("PORTAL_AXE_JS", PROJECT_ROOT / ".cache/axe/node_modules/axe-core/axe.min.js"))
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+FORM = {
+    "en": "/en/jobs/head-of-product-management/apply",
+    "fr": "/fr/emplois/chef-de-la-gestion-de-produits/postuler",
+}
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    if not Path(CHROMIUM).exists():
+        return "Chromium is not installed"
+    if not AXE.exists():
+        return f"axe-core is not at {AXE}"
+    return None
+
+
+if (reason := _missing()) is not None:
+    if os.environ.get("PORTAL_REQUIRE_BROWSER_TESTS") == "1":
+        raise RuntimeError(f"browser tests required but {reason}")
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(make_app, sqlite_template, tmp_path):
+    """Serve the portal over HTTP on a loopback port, in a thread."""
+    database = tmp_path / "live.sqlite3"
+    shutil.copy(sqlite_template, database)
+    app = make_app(DATABASE_URL=f"sqlite:///{database}", RATELIMIT_ENABLED=False)
+    with app.app_context():
+        from datetime import UTC, datetime
+
+        from portal.domain import accounts
+        from portal.plumbing.db import db
+
+        accounts.create_user(db.session, "admin@nds.example", STAFF_PASSWORD, "admin", now=datetime.now(UTC))
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+    ]
+
+
+def fill_application(page, resume):
+    page.fill("#full_name", "Ada Tremblay")
+    page.fill("#email", "ada@example.ca")
+    page.set_input_files("#resume", str(resume))
+    for group in page.query_selector_all("fieldset[id^=question_]"):
+        group.query_selector("input").check()
+    page.check("#privacy_acknowledged")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_public_pages_and_the_form_pass_axe(browser, live_server, lang):
+    context = browser.new_context(bypass_csp=True)  # lets the test inject axe
+    page = context.new_page()
+    jobs, blog = {"en": ("jobs", "blog"), "fr": ("emplois", "blogue")}[lang]
+    urls = [
+        "/",
+        f"/{lang}/",
+        f"/{lang}/{jobs}/",
+        f"/{lang}/{blog}/",
+        FORM[lang],
+        {"en": "/en/jobs/head-of-product-management/", "fr": "/fr/emplois/chef-de-la-gestion-de-produits/"}[
+            lang
+        ],
+        {"en": "/en/jobs/service-designer/", "fr": "/fr/emplois/conceptrice-ou-concepteur-de-services/"}[
+            lang
+        ],
+        {
+            "en": "/en/blog/building-accessible-forms/",
+            "fr": "/fr/blogue/concevoir-des-formulaires-accessibles/",
+        }[lang],
+        f"/{lang}/{jobs}/no-such-job/",
+    ]
+    found = {}
+    for url in urls:
+        page.goto(live_server + url)
+        if problems := violations(page):
+            found[url] = problems
+    page.goto(live_server + FORM[lang])
+    page.click("button[type=submit]")
+    if problems := violations(page):
+        found["form with errors"] = problems
+    context.close()
+    assert not found, found
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_errors_take_the_focus_and_link_to_their_fields(browser, live_server, lang):
+    # bypass_csp: Playwright's polling below evaluates script, which the CSP forbids.
+    page = browser.new_context(bypass_csp=True).new_page()
+    page.goto(live_server + FORM[lang])
+    page.click("button[type=submit]")
+    # autofocus is applied when the browser next renders the new page.
+    page.wait_for_function("document.activeElement.classList.contains('error-summary')", timeout=5000)
+    first_link = page.locator(".error-summary a").first
+    target = first_link.get_attribute("href")
+    first_link.click()
+    assert page.evaluate("location.hash") == target
+    page.close()
+
+
+def test_applying_works_without_javascript(browser, live_server, tmp_path):
+    resume = tmp_path / "cv.pdf"
+    resume.write_bytes(PDF)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server + FORM["fr"])
+    fill_application(page, resume)
+    page.click("button[type=submit]")
+    assert page.locator("h1").inner_text() == "Candidature reçue"
+    assert page.locator(".reference").inner_text().count("-") == 2
+    context.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/en/",
+        FORM["fr"],
+        "/fr/emplois/chef-de-la-gestion-de-produits/",
+        "/en/blog/building-accessible-forms/",
+    ],
+)
+def test_nothing_scrolls_sideways_at_320_pixels(browser, live_server, url):
+    page = browser.new_page(viewport={"width": 320, "height": 640})
+    page.goto(live_server + url)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.close()
+
+
+def test_staff_pages_pass_axe(browser, live_server):
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(live_server + "/en/staff/sign-in")
+    found = {}
+    if problems := violations(page):
+        found["sign-in"] = problems
+    page.fill("#email", "admin@nds.example")
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("button[type=submit]")
+    for url in (
+        "/en/staff/",
+        "/fr/personnel/",
+        "/en/staff/postings/head-product-management/",
+        "/en/staff/equity/",
+        "/en/staff/audit/",
+        "/en/staff/accounts/",
+    ):
+        page.goto(live_server + url)
+        if problems := violations(page):
+            found[url] = problems
+    context.close()
+    assert not found, found
