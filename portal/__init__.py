@@ -1,6 +1,6 @@
 """portal: a bilingual careers site for a public-sector employer.
 
-The package has three layers, plus the content it serves:
+The package has four layers, each using only the ones listed before it:
 
 - ``plumbing``: configuration, database, HTTP caching, languages, catalogs, protections;
 - ``content``: the Hugo-style tree of postings and stories, loaded into an immutable index;
@@ -13,10 +13,12 @@ The package has three layers, plus the content it serves:
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
+from sqlalchemy.exc import DBAPIError
 
 from . import cli, content, domain, web
 from .plumbing import db, http, i18n, pseudo, security, templates
@@ -39,6 +41,21 @@ class Portal(Flask):
         response = super().dispatch_request()
         web.commit_request()
         return response
+
+    def log_exception(self, exc_info) -> None:
+        """Log an unhandled error; a database error without its message,
+        which may quote personal data, but with where it happened."""
+        error = exc_info[1]
+        if not isinstance(error, DBAPIError):
+            super().log_exception(exc_info)
+            return
+        self.logger.error(
+            "Exception on %s [%s]: %s\n%s",
+            request.path,
+            request.method,
+            db.database_error_summary(error),
+            "".join(traceback.format_tb(exc_info[2])),
+        )
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import wraps
 
 import click
 from flask import Flask, current_app
@@ -19,7 +21,7 @@ from .domain import accounts, mail, retention
 from .domain.models import Role
 from .plumbing import catalogs
 from .plumbing.config import PROJECT_ROOT, timezone
-from .plumbing.db import db, transaction
+from .plumbing.db import db, schema_state, transaction
 from .plumbing.i18n import translation_directory
 
 content_cli = AppGroup("content", help="Check the job postings and blog stories.")
@@ -27,6 +29,21 @@ outbox_cli = AppGroup("outbox", help="Send the emails waiting in the outbox.")
 staff_cli = AppGroup("staff", help="Manage hiring staff accounts.")
 retention_cli = AppGroup("retention", help="Delete applications kept longer than allowed.")
 i18n_cli = AppGroup("i18n", help="Work with the interface translation catalogs.")
+
+
+def needs_database(command: Callable) -> Callable:
+    """Run a command only on a database at the latest schema; else say, in
+    one line, what to run."""
+
+    @wraps(command)
+    def checked(*args, **kwargs):
+        state = schema_state(db.engine)
+        if not state.ready:
+            click.echo(f"portal: {state.describe()}", err=True)
+            raise SystemExit(1)
+        return command(*args, **kwargs)
+
+    return checked
 
 
 def init_app(app: Flask) -> None:
@@ -142,6 +159,7 @@ def _template():
 
 
 @outbox_cli.command("send")
+@needs_database
 def outbox_send() -> None:
     """Send every email still waiting (failed sends are retried).
 
@@ -157,6 +175,7 @@ def outbox_send() -> None:
 
 
 @outbox_cli.command("status")
+@needs_database
 def outbox_status() -> None:
     """Show how many emails are sent and waiting."""
     counts = mail.outbox_counts(db.session)
@@ -181,6 +200,7 @@ def _account_or_exit(email: str):
 @click.argument("email")
 @click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@needs_database
 def staff_create(email: str, role: str, password_stdin: bool) -> None:
     """Create a staff account with EMAIL (password prompted)."""
     password = _read_password(password_stdin)
@@ -196,6 +216,7 @@ def staff_create(email: str, role: str, password_stdin: bool) -> None:
 @staff_cli.command("set-password")
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@needs_database
 def staff_set_password(email: str, password_stdin: bool) -> None:
     """Set the password of EMAIL; every session of the account is signed out."""
     user = _account_or_exit(email)
@@ -211,6 +232,7 @@ def staff_set_password(email: str, password_stdin: bool) -> None:
 
 @staff_cli.command("disable")
 @click.argument("email")
+@needs_database
 def staff_disable(email: str) -> None:
     """Disable EMAIL's account and sign it out everywhere."""
     user = _account_or_exit(email)
@@ -220,7 +242,7 @@ def staff_disable(email: str) -> None:
 
 
 _ACCOUNT_MESSAGES = {
-    "password_too_short": "The password must have at least 12 characters.",
+    "password_too_short": f"The password must have at least {accounts.MIN_PASSWORD_LENGTH} characters.",
     "email_taken": "A staff account already has that email.",
     "invalid_email": "That is not an email address.",
     "unknown_role": "The role must be admin or reviewer.",
@@ -236,6 +258,7 @@ _ACCOUNT_MESSAGES = {
     "Default: PORTAL_RETENTION_PERIOD.",
 )
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; change nothing.")
+@needs_database
 def retention_purge(older_than: str | None, dry_run: bool) -> None:
     """Delete old applications with their files, answers and equity responses."""
     config = current_app.config

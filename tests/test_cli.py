@@ -236,3 +236,16 @@ def test_disable_signs_the_account_out_and_it_cannot_sign_in(db_app, staff):
             .where(StaffUser.email == staff.assigned, StaffSession.revoked_at.is_(None))
         )
         assert live == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["outbox", "status"], ["staff", "disable", "a@nds.example"], ["retention", "purge", "--dry-run"]],
+)
+def test_commands_on_a_database_never_migrated_say_what_to_run(make_app, tmp_path, command):
+    runner = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.sqlite3'}").test_cli_runner()
+    result = runner.invoke(args=command)
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.strip().count("\n") == 0
+    assert "run `flask --app wsgi db upgrade`" in result.stderr

@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import Any, TypeVar
@@ -129,11 +129,13 @@ class ContentStore:
                     logger.log(level, "%s", problem)
             self._reported = frozenset(index.problems)
             self._logged = index
+            counts = Counter(problem.severity for problem in index.problems)
             logger.info(
-                "content from %s: %d documents, %d problems",
+                "content from %s: %d documents, %d errors, %d warnings",
                 os.pathsep.join(self.roots),
                 len(index.documents),
-                len(index.problems),
+                counts[Severity.ERROR],
+                counts[Severity.WARNING],
             )
 
     def derived(self, name: str, compute: Callable[[ContentIndex], T]) -> T:

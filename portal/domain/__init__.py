@@ -4,6 +4,9 @@ Taking applications (``applications``, ``resumes``, ``privacy``), reviewing
 them (``review``, ``postings``), staff ``accounts``, the ``audit`` log,
 ``retention`` and ``mail``, over the typed ``models``. Service functions take
 a session and flush; they never commit (the request, or a command, does).
+The one exception is ``mail.deliver``, the sender that runs after the
+response or from cron: each claim and each result is a transaction of its
+own, so a crash mid-run loses nothing.
 """
 
 from __future__ import annotations

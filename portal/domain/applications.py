@@ -110,19 +110,18 @@ def submit(
     if not posting.accepts_applications(now):
         raise ApplicationsClosed(posting.slug)
     application = _build(posting, submission, privacy_notice_version, now)
-    savepoint = session.begin_nested()
     try:
-        session.add(application)
-        session.flush()
+        # A savepoint: only this insert is undone if it collides.
+        with session.begin_nested():
+            session.add(application)
+            session.flush()
     except IntegrityError:
         # Another request with the same form got there first (PostgreSQL
         # waits on the unique token, then reports the duplicate).
-        savepoint.rollback()
         existing = find_by_token(session, submission.submission_token)
         if existing is None:
             raise
         return existing, False
-    savepoint.commit()
     if submission.equity.given:
         session.add(
             EquityResponse(

@@ -102,8 +102,9 @@ def deliver(session: Session, config, ids: Iterable[int] | None = None) -> Deliv
         except (OSError, smtplib.SMTPException) as error:
             error_text = f"{type(error).__name__}: {error}"[:1000]
             failed += 1
-            # The recipient's address is personal data: the log names the email by id.
-            logger.warning("email %s not sent: %s", email_id, error)
+            # An address is personal data, and SMTP errors may quote one: the log
+            # names the email by id and the error by kind (the outbox keeps the rest).
+            logger.warning("email %s not sent: %s", email_id, type(error).__name__)
         else:
             error_text = None
             sent += 1

@@ -59,6 +59,11 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
 
     @property
+    def sees_every_posting(self) -> bool:
+        """Admins see every posting; reviewers only those assigned to them."""
+        return self is Role.ADMIN
+
+    @property
     def label(self) -> str:
         """The role as staff read it, in the page language."""
         return _ROLE_LABELS[self]

@@ -15,7 +15,7 @@ from sqlalchemy import Select, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from . import audit
-from .models import Application, EquityResponse, Note, Resume, Role, StaffUser, Status, StatusChange
+from .models import Application, EquityResponse, Note, Resume, StaffUser, Status, StatusChange
 
 #: The pipeline: where an application may go from each status.
 TRANSITIONS: dict[Status, tuple[Status, ...]] = {
@@ -46,14 +46,14 @@ class ReviewError(ValueError):
 
 def can_see(user: StaffUser, posting_key: str) -> bool:
     """Admins see every posting; reviewers only those assigned to them."""
-    if user.role is Role.ADMIN:
+    if user.role.sees_every_posting:
         return True
     return any(assignment.posting_key == posting_key for assignment in user.assignments)
 
 
 def visible_keys(user: StaffUser) -> set[str] | None:
     """Return the posting keys a user may see, or None for all of them."""
-    if user.role is Role.ADMIN:
+    if user.role.sees_every_posting:
         return None
     return {assignment.posting_key for assignment in user.assignments}
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -12,6 +14,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+
+from .http import build_fingerprint
 
 DOMAIN = "messages"
 #: The language the messages are written in, in the code: it needs no catalog.
@@ -80,7 +84,20 @@ def _translated(message) -> bool:
 
 
 def extract(project_root: Path, mapping_file: Path, project: str, version: str) -> Catalog:
-    """Extract every message from the code and templates named in ``babel.cfg``."""
+    """Extract every message from the code and templates named in ``babel.cfg``.
+
+    Extraction reads every source file; while none of them changed, a process
+    (the test suite, a translator's session) reuses the last result.
+    """
+    with mapping_file.open() as cfg:
+        method_map, _ = parse_mapping_cfg(cfg)
+    folders = sorted({project_root / pattern.split("/", 1)[0] for pattern, _ in method_map})
+    sources = f"{build_fingerprint(folders)}-{mapping_file.stat().st_mtime_ns}"
+    return copy.deepcopy(_extract(project_root, mapping_file, project, version, sources))
+
+
+@lru_cache(maxsize=4)
+def _extract(project_root: Path, mapping_file: Path, project: str, version: str, sources: str) -> Catalog:
     with mapping_file.open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     template = Catalog(project=project, version=version, charset="utf-8")

@@ -8,7 +8,10 @@ import secrets
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 #: The file in the instance folder that holds the secret key written by
@@ -162,9 +165,20 @@ def load_secret_key(
 ) -> None:
     """Make sure ``SECRET_KEY`` is set: from the environment, else from the
     instance folder's ``secret_key`` file, else (debug and tests only) a
-    random key for this process. Production without either is refused."""
+    random key for this process. Production without either is refused.
+
+    The instance file is for one machine with its embedded SQLite database:
+    servers sharing a database server must share one key, so there it has to
+    come from the environment.
+    """
     if config["SECRET_KEY"]:
         return
+    shared = not (config["DATABASE_URL"] or "sqlite:").startswith("sqlite:")
+    if shared and not (debug or testing):
+        raise ConfigurationError(
+            "no secret key: DATABASE_URL names a database server, so set the SECRET_KEY "
+            "environment variable, to the same long random value on every server."
+        )
     path = Path(instance_path) / SECRET_KEY_FILE
     with contextlib.suppress(FileNotFoundError):
         config["SECRET_KEY"] = path.read_text(encoding="utf-8").strip()
@@ -181,6 +195,22 @@ def load_secret_key(
 
 def validate(config: Mapping[str, Any]) -> None:
     """Refuse settings that would run the portal unsafely or not at all."""
+    try:
+        ZoneInfo(config["PORTAL_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"PORTAL_TIMEZONE {config['PORTAL_TIMEZONE']!r} is not a time zone (e.g. America/Toronto)."
+        ) from None
+    if config["DATABASE_URL"]:
+        try:
+            backend = make_url(config["DATABASE_URL"]).get_backend_name()
+        except ArgumentError:
+            backend = ""
+        if backend not in ("sqlite", "postgresql", "postgres"):
+            raise ConfigurationError(
+                "DATABASE_URL is not an SQLite or PostgreSQL URL "
+                "(sqlite:///path/to/file or postgresql://user@host:5432/name)."
+            )
     languages = config["PORTAL_LANGUAGES"]
     if not languages:
         raise ConfigurationError("PORTAL_LANGUAGES names no language.")

@@ -31,13 +31,15 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from .config import PROJECT_ROOT
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Seconds to wait for a PostgreSQL server to accept a connection.
+DATABASE_CONNECT_TIMEOUT = 5
 #: The command that brings a database to the latest schema, as operators type it.
 UPGRADE_COMMAND = "flask --app wsgi db upgrade"
 
@@ -114,7 +116,15 @@ def database_url(setting: str, instance_path: str) -> str:
 def init_app(app: Flask) -> None:
     """Bind the database, the migrations and the schema check to the app."""
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["DATABASE_URL"], app.instance_path)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    options = {
+        "pool_pre_ping": True,
+        # Errors and their log lines never show the values sent (names, emails...).
+        "hide_parameters": True,
+    }
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A database host that does not answer fails fast instead of hanging requests.
+        options["connect_args"] = {"connect_timeout": DATABASE_CONNECT_TIMEOUT}
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     app.extensions["portal.schema"] = SchemaCheck()
@@ -131,6 +141,14 @@ def transaction(session: Session | None = None) -> Iterator[Session]:
         session.rollback()
         raise
     session.commit()
+
+
+def database_error_summary(error: DBAPIError) -> str:
+    """Name a database error without its message, which the server may have
+    filled with the values sent (PostgreSQL's DETAIL quotes them)."""
+    driver = type(error.orig).__name__ if error.orig is not None else "no driver error"
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "sqlite_errorname", None)
+    return f"{type(error).__name__} ({driver}{f', {code}' if code else ''})"
 
 
 # The schema ------------------------------------------------------------------
@@ -173,7 +191,8 @@ def schema_state(engine: Engine) -> SchemaState:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_heads()
     except SQLAlchemyError as error:
-        return SchemaState((), latest_revisions(), error=type(error.orig or error).__name__)
+        cause = getattr(error, "orig", None) or error
+        return SchemaState((), latest_revisions(), error=type(cause).__name__)
     return SchemaState(tuple(sorted(current)), latest_revisions())
 
 
@@ -194,17 +213,24 @@ class SchemaCheck:
         self._lock = threading.Lock()
 
     def ready(self, engine: Engine) -> bool:
-        """Return True when the database is at the latest schema."""
+        """Return True when the database is at the latest schema.
+
+        One request at a time asks the database; the others answer with the
+        last known state rather than wait on a database that may hang.
+        """
         if self._ready:
             return True
-        with self._lock:
-            if not self._ready and time.monotonic() - self._checked_at >= self.interval:
-                self._checked_at = time.monotonic()
-                state = schema_state(engine)
-                if state != self._state:
-                    logger.log(logging.INFO if state.ready else logging.ERROR, "%s", state.describe())
-                self._state = state
-                self._ready = state.ready
+        if time.monotonic() - self._checked_at < self.interval or not self._lock.acquire(blocking=False):
+            return self._ready
+        try:
+            self._checked_at = time.monotonic()
+            state = schema_state(engine)
+            if state != self._state:
+                logger.log(logging.INFO if state.ready else logging.ERROR, "%s", state.describe())
+            self._state = state
+            self._ready = state.ready
+        finally:
+            self._lock.release()
         return self._ready
 
 

@@ -61,7 +61,8 @@ def commit_request() -> None:
 
 def require_current_schema() -> None:
     """Answer 503 (bilingual) on pages that need the database while it is
-    behind the latest migration; the log says to run ``flask db upgrade``."""
+    behind the latest migration, and log once what to run (``flask db
+    upgrade``). Public pages never wait on the database."""
     if request.blueprint in NEEDS_DATABASE and not current_app.extensions["portal.schema"].ready(db.engine):
         abort(503)
 

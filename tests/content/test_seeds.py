@@ -5,11 +5,13 @@ posting modelled on the seed posting."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import yaml
+from babel.dates import format_date
 
 from portal.plumbing.config import PROJECT_ROOT
 from tests.conftest import shared_path
@@ -70,7 +72,7 @@ def test_story_seed_renders_in_french(seeded, page):
     shown = page(seeded.test_client().get(STORY_URL), 200, "fr")
     assert shown.h1 == normalised(front["title"]) == "C’est quoi au juste, un gestionnaire de produits?"
     assert front["author"] in shown.text
-    assert "23 juillet 2019" in shown.text
+    assert format_date(date(2019, 7, 23), "long", locale="fr_CA") in shown.text
     image = shown.soup.select_one("main figure img")
     assert image["src"] == front["image"]
     assert normalised(image["alt"]) == normalised(front["image-alt"])

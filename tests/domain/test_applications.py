@@ -199,7 +199,7 @@ def test_confirmation_email_reaches_smtp_in_the_chosen_language(
     assert all(email.sent_at for email in all_rows(db_app, OutboxEmail))
 
 
-def test_failed_send_keeps_the_application_and_outbox_retries(db_app, application_form, smtp_server):
+def test_failed_send_keeps_the_application_and_outbox_retries(db_app, application_form, smtp_server, caplog):
     db_app.config.update(PORTAL_SMTP_HOST="127.0.0.1", PORTAL_SMTP_PORT=1, PORTAL_SMTP_TIMEOUT=2)
     client = db_app.test_client()
     response = client.post(FORM["en"], data=application_form(client, FORM["en"]))
@@ -207,6 +207,9 @@ def test_failed_send_keeps_the_application_and_outbox_retries(db_app, applicatio
     assert response.status_code == 303
     [email] = all_rows(db_app, OutboxEmail)
     assert email.sent_at is None and email.attempts == 1 and email.last_error
+    logged = [record.getMessage() for record in caplog.records if record.name == "portal.mail"]
+    assert logged == [f"email {email.id} not sent: ConnectionRefusedError"]
+    assert not any("example.ca" in message.lower() for message in caplog.messages), "no address in the log"
     assert count(db_app, Application) == 1
 
     db_app.config.update(PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port)

@@ -118,23 +118,16 @@ def purge_app(make_app, database_url, content_tree):
     """Return a factory of portals (settings as keywords) over the test content
     and one migrated database."""
     write_postings(content_tree)
-    apps = []
 
     def factory(**settings):
-        app = make_app(
+        return make_app(
             DATABASE_URL=database_url,
             PORTAL_CONTENT_DIR=str(content_tree.root),
             RATELIMIT_ENABLED=False,
             **settings,
         )
-        apps.append(app)
-        return app
 
-    yield factory
-    for app in apps:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return factory
 
 
 _serial = itertools.count(1)

@@ -37,6 +37,17 @@ def test_the_environment_secret_wins_over_the_instance_file(no_secret, monkeypat
     assert create_app().config["SECRET_KEY"] == "a" * 64
 
 
+def test_servers_sharing_a_database_server_need_the_secret_from_the_environment(no_secret, monkeypatch):
+    """Each machine's own instance key would sign sessions the others refuse."""
+    no_secret.mkdir()
+    (no_secret / SECRET_KEY_FILE).write_text("b" * 64)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://portal@db.internal:5432/portal")
+    with pytest.raises(ConfigurationError, match="same long random value on every server"):
+        create_app()
+    monkeypatch.setenv("SECRET_KEY", "a" * 64)
+    assert create_app().config["SECRET_KEY"] == "a" * 64
+
+
 def test_debug_without_a_secret_gets_a_random_one_per_process(no_secret, monkeypatch):
     monkeypatch.setenv("FLASK_DEBUG", "1")
     first, second = create_app().config["SECRET_KEY"], create_app().config["SECRET_KEY"]
@@ -88,6 +99,19 @@ def test_organisation_name_is_configurable_per_language(make_app, page):
     ).test_client()
     assert "Agence des exemples" in page(client.get("/fr/")).soup.title.get_text()
     assert page(client.get("/en/")).soup.select_one(".site-header__brand").get_text() == "Agency of Examples"
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"PORTAL_TIMEZONE": "Mars/Olympus_Mons"}, "PORTAL_TIMEZONE"),
+        ({"DATABASE_URL": "not a url at all"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "mysql://root@localhost/portal"}, "DATABASE_URL"),
+    ],
+)
+def test_a_setting_that_names_nothing_usable_is_refused_by_name(make_app, settings, named):
+    with pytest.raises(ConfigurationError, match=named):
+        make_app(**settings)
 
 
 @pytest.mark.parametrize(

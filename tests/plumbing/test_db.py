@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from portal.domain import accounts
+from portal.domain.models import StaffUser
 from portal.plumbing.db import database_url, db, transaction
 
 
@@ -66,3 +67,31 @@ def test_a_transaction_keeps_all_or_nothing(db_app):
             )
         db.session.remove()
         assert accounts.find_user(db.session, "whole@nds.example") is not None
+
+
+def test_a_database_error_is_logged_without_the_values_sent(make_app, database_url, caplog):
+    """Neither SQLAlchemy's parameters nor the server's own message (PostgreSQL
+    quotes the duplicate value) reach the log when a request fails."""
+    app = make_app(DATABASE_URL=database_url)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/twice")
+    def twice():
+        for _ in range(2):
+            db.session.add(
+                StaffUser(
+                    email="ada.tremblay@example.ca",
+                    password_hash="-",
+                    role="admin",
+                    active=True,
+                    created_at=datetime.now(UTC),
+                )
+            )
+            db.session.flush()
+        return "unreachable"
+
+    assert app.test_client().get("/twice").status_code == 500
+    logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
+    assert "Exception on /twice [GET]: IntegrityError (" in logged
+    assert "ada.tremblay" not in logged and "example.ca" not in logged
+    assert "in twice" in logged, "the log still says where it happened"

@@ -6,8 +6,10 @@ import os
 import shutil
 
 import pytest
+import sqlalchemy.exc
 
 from portal.plumbing.config import PROJECT_ROOT
+from portal.plumbing.db import db
 
 FORM = "/en/jobs/head-of-product-management/apply"
 
@@ -50,6 +52,20 @@ def test_a_database_that_cannot_be_reached_is_reported(make_app, tmp_path):
     status, report = health(make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'missing-folder' / 'x.sqlite3'}"))
     assert status == 503
     assert "cannot be reached" in report["checks"]["database"]["problem"]
+
+
+def test_a_busy_connection_pool_is_reported_not_a_500(db_app, monkeypatch):
+    """Errors of SQLAlchemy's own (a pool timeout) have no driver error behind them."""
+    with db_app.app_context():
+        engine = db.engine
+
+    def exhausted(*args, **kwargs):
+        raise sqlalchemy.exc.TimeoutError("QueuePool limit reached")
+
+    monkeypatch.setattr(engine, "connect", exhausted)
+    status, report = health(db_app)
+    assert status == 503
+    assert report["checks"]["database"]["problem"] == "the database cannot be reached (TimeoutError)"
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ def test_a_database_behind_the_code_keeps_public_pages_and_refuses_the_form_in_b
 def test_staff_pages_are_refused_too_and_the_log_says_what_to_run(unmigrated, caplog):
     client = unmigrated.test_client()
     caplog.set_level(logging.INFO, "portal.db")
+    assert client.get("/en/").status_code == 200
     assert client.get("/en/staff/sign-in").status_code == 503
     assert client.get("/fr/personnel/connexion").status_code == 503
     messages = [record.getMessage() for record in caplog.records if record.name == "portal.db"]

@@ -19,7 +19,6 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from ...domain import accounts
 from ...domain.models import Role, StaffUser
 from ...plumbing.db import db
-from ...plumbing.i18n import LANG_ARG, current_language
 
 login_manager = LoginManager()
 #: Access levels a staff route declares: the access-matrix test reads them.
@@ -142,8 +141,3 @@ def access(level: str) -> Callable:
         return guarded
 
     return decorator
-
-
-def sign_in_url() -> str:
-    """Return the sign-in page in the current language."""
-    return url_for("staff.sign_in", **{LANG_ARG: current_language()})

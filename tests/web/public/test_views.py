@@ -1,6 +1,9 @@
 """The public site in both languages: pages, toggle, closed postings, caching."""
 
+from datetime import date
+
 import pytest
+from babel.dates import format_date
 
 from tests.conftest import FIXTURES
 
@@ -158,7 +161,8 @@ def test_blog_lists_stories_newest_first(client, page, lang):
 def test_story_shows_author_localised_date_image_and_toggle(client, page, lang):
     result = page(client.get(PM_STORY[lang]), lang=lang)
     meta = result.soup.select_one(".meta").get_text(" ", strip=True)
-    assert {"en": "July 23, 2025", "fr": "23 juillet 2025"}[lang] in meta
+    published = format_date(date(2025, 7, 23), "long", locale={"en": "en_CA", "fr": "fr_CA"}[lang])
+    assert published in meta
     assert {"en": "By ", "fr": "Par "}[lang] in meta
     image = result.soup.select_one(".story-image img")
     assert image["src"] == "/static/img/content/product-team.svg"

@@ -667,26 +667,14 @@ def test_notes_are_appended_and_shown_with_author_and_time(db_app, staff):
         assert method(app_url(application_id, tail="notes")).status_code == 405
 
 
-def test_an_empty_note_is_refused(db_app, staff):
+@pytest.mark.parametrize("body", ["", "   \n\t "], ids=["empty", "spaces only"])
+def test_an_empty_note_is_refused_beside_the_field(db_app, staff, body):
     (application_id,) = insert(db_app, new_application(HEAD))
     response = post_from(
         staff.client(staff.assigned),
         app_url(application_id),
         app_url(application_id, tail="notes"),
-        {"body": ""},
-    )
-    result = parse_page(response)
-    assert result.soup.select_one("#body-error") is not None
-    assert fetch(db_app, application_id)["notes"] == []
-
-
-def test_a_note_of_spaces_only_is_refused_beside_the_field(db_app, staff):
-    (application_id,) = insert(db_app, new_application(HEAD))
-    response = post_from(
-        staff.client(staff.assigned),
-        app_url(application_id),
-        app_url(application_id, tail="notes"),
-        {"body": "   \n\t "},
+        {"body": body},
     )
     result = parse_page(response)
     assert result.soup.select_one("#body-error") is not None
