@@ -21,7 +21,7 @@ from flask import Flask, request
 from sqlalchemy.exc import DBAPIError
 
 from . import cli, content, domain, web
-from .plumbing import db, http, i18n, pseudo, security, templates
+from .plumbing import db, http, i18n, pseudo, requestlog, security, templates
 from .plumbing.config import (
     DEFAULTS,
     PROJECT_ROOT,
@@ -43,18 +43,16 @@ class Portal(Flask):
         return response
 
     def log_exception(self, exc_info) -> None:
-        """Log an unhandled error; a database error without its message,
-        which may quote personal data, but with where it happened."""
+        """Log an unhandled error with the request's id (shown on the error
+        page); a database error without its message, which may quote
+        personal data, but with where it happened."""
+        where = f"Exception on {request.path} [{request.method}] (request {requestlog.request_id()})"
         error = exc_info[1]
         if not isinstance(error, DBAPIError):
-            super().log_exception(exc_info)
+            self.logger.error(where, exc_info=exc_info)
             return
         self.logger.error(
-            "Exception on %s [%s]: %s\n%s",
-            request.path,
-            request.method,
-            db.database_error_summary(error),
-            "".join(traceback.format_tb(exc_info[2])),
+            "%s: %s\n%s", where, db.database_error_summary(error), "".join(traceback.format_tb(exc_info[2]))
         )
 
 
@@ -81,6 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     templates.init_app(app)
+    requestlog.init_app(app)
     i18n.init_app(app)
     pseudo.init_app(app)
     http.init_app(app)

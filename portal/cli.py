@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 
 from .content import Severity, content_roots, current_index, load_index
 from .content.translations import DEFAULT_STALE_DAYS, translation_report
-from .domain import accounts, mail, retention
+from .domain import accounts, antivirus, mail, resumes, retention
 from .domain.models import Role
 from .plumbing import catalogs
 from .plumbing.config import PROJECT_ROOT, timezone
@@ -53,6 +53,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(resumes_cli)
 
 
 @content_cli.command("check")
@@ -111,7 +112,12 @@ def content_translations(directories: tuple[str, ...], as_json: bool, stale_days
 @i18n_cli.command("compile")
 def i18n_compile() -> None:
     """Compile every .po catalog to the .mo file the site reads."""
-    for result in catalogs.compile_catalogs(translation_directory()):
+    try:
+        compiled = catalogs.compile_catalogs(translation_directory())
+    except catalogs.CatalogError as error:
+        click.echo(f"portal: {error}", err=True)
+        raise SystemExit(1) from None
+    for result in compiled:
         missing = f", {result.untranslated} untranslated" if result.untranslated else ""
         fuzzy = f", {result.fuzzy} fuzzy (left out)" if result.fuzzy else ""
         click.echo(f"{result.path}: {result.messages} messages{missing}{fuzzy}")
@@ -243,6 +249,8 @@ def staff_disable(email: str) -> None:
 
 _ACCOUNT_MESSAGES = {
     "password_too_short": f"The password must have at least {accounts.MIN_PASSWORD_LENGTH} characters.",
+    "password_too_common": "That password is too easy to guess (a common password, or words, names, dates "
+    "or the email address): use a passphrase of several unrelated words.",
     "email_taken": "A staff account already has that email.",
     "invalid_email": "That is not an email address.",
     "unknown_role": "The role must be admin or reviewer.",
@@ -282,3 +290,45 @@ def retention_purge(older_than: str | None, dry_run: bool) -> None:
     for key, count in sorted(report.applications.items()):
         click.echo(f"{key}: {count}")
     click.echo(f"{verb} {report.total} applications; {report.kept_open} belong to open postings")
+
+
+resumes_cli = AppGroup("resumes", help="Scan the résumés held while the virus scanner was down.")
+
+
+@resumes_cli.command("scan")
+@needs_database
+def resumes_scan() -> None:
+    """Scan every held résumé: mark it clean, or delete it if the scanner
+    flags it (audited). Run it from cron when PORTAL_CLAMAV_UNAVAILABLE=hold.
+
+    Exits 1 when PORTAL_CLAMAV_SOCKET is not set, or while résumés stay held
+    (the scanner could not be reached), so a scheduler can alert.
+    """
+    scanner = antivirus.from_config(current_app.config)
+    if scanner is None:
+        click.echo("PORTAL_CLAMAV_SOCKET is not set: nothing can be scanned.", err=True)
+        raise SystemExit(1)
+    with transaction() as session:
+        held = resumes.held_resume_ids(session)
+    clean = infected = still_held = 0
+    for position, resume_id in enumerate(held):
+        with transaction() as session:
+            content = resumes.held_content(session, resume_id)
+        if content is None:
+            continue
+        # Scanned outside any transaction: no writer waits on the scanner.
+        try:
+            verdict = scanner.scan(content)
+        except antivirus.ScannerUnavailable as error:
+            click.echo(f"The virus scanner cannot be reached ({error}).", err=True)
+            still_held = len(held) - position
+            break
+        with transaction() as session:
+            recorded = resumes.record_scan(
+                session, resume_id, verdict, now=datetime.now(UTC), actor="flask resumes scan"
+            )
+        clean += recorded and verdict.clean
+        infected += recorded and not verdict.clean
+    click.echo(f"{clean} clean, {infected} infected (deleted), {still_held} still held")
+    if still_held:
+        raise SystemExit(1)

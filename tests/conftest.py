@@ -76,7 +76,7 @@ def make_app(request, tmp_path):
             "TESTING": True,
             "PORTAL_CONTENT_RELOAD_INTERVAL": -1,
             # Cheap hashing keeps the staff tests fast; production keeps the default.
-            "PORTAL_PASSWORD_HASH_METHOD": "scrypt:128:1:1",
+            "PORTAL_PASSWORD_HASH_METHOD": "argon2id:1:8:1",
         }
         config.update(settings)
         if "DATABASE_URL" not in config:
@@ -172,7 +172,7 @@ def shared_apps(tmp_path_factory, sqlite_template):
                 {
                     "TESTING": True,
                     "PORTAL_CONTENT_RELOAD_INTERVAL": -1,
-                    "PORTAL_PASSWORD_HASH_METHOD": "scrypt:128:1:1",
+                    "PORTAL_PASSWORD_HASH_METHOD": "argon2id:1:8:1",
                     "DATABASE_URL": database,
                     **settings,
                 }
@@ -344,7 +344,17 @@ def smtp_server():
     controller.stop()
 
 
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
+#: A real one-page PDF, as pypdf writes it (the résumé checks parse every PDF).
+PDF = (
+    b"%PDF-1.3\n%\xe2\xe3\xcf\xd3\n"
+    b"1 0 obj\n<<\n/Producer (pypdf)\n>>\nendobj\n"
+    b"2 0 obj\n<<\n/Type /Pages\n/Count 1\n/Kids [ 4 0 R ]\n>>\nendobj\n"
+    b"3 0 obj\n<<\n/Type /Catalog\n/Pages 2 0 R\n>>\nendobj\n"
+    b"4 0 obj\n<<\n/Type /Page\n/Resources <<\n>>\n/MediaBox [ 0.0 0.0 612 792 ]\n/Parent 2 0 R\n>>\nendobj\n"
+    b"xref\n0 5\n0000000000 65535 f \n0000000015 00000 n \n0000000054 00000 n \n"
+    b"0000000113 00000 n \n0000000162 00000 n \n"
+    b"trailer\n<<\n/Size 5\n/Root 3 0 R\n/Info 1 0 R\n>>\nstartxref\n256\n%%EOF\n"
+)
 
 
 def form_tokens(html: str) -> dict[str, str]:

@@ -77,6 +77,8 @@ class FieldReader:
         self.source = source
         self.data = source.parsed.data
         self.timezone = timezone
+        #: Set when closingDate is there but is no date: the posting then takes no applications.
+        self.closing_date_unreadable = False
 
     def warn(self, key: str, message: str, severity: Severity = Severity.WARNING) -> None:
         self.source.problems.append(Problem(self.source.display, self.source.line_of(key), severity, message))
@@ -149,9 +151,12 @@ class FieldReader:
         try:
             return parse_date(value, self.timezone)
         except ValueError:
+            self.closing_date_unreadable = True
             self.warn(
                 "closingDate",
-                f"closingDate {value!r} is not an ISO 8601 date; the posting has no deadline",
+                f"closingDate {value!r} is not a date (ISO 8601, like 2027-03-31): "
+                "the posting takes no applications until it is fixed",
+                Severity.ERROR,
             )
             return None
 

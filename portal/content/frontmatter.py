@@ -27,13 +27,45 @@ class ParsedFile:
     key_lines: dict[str, int] = field(default_factory=dict)
 
 
+#: Front matter is a handful of keys: more than this is a mistake, or an attack.
+MAX_FRONT_MATTER_CHARACTERS = 64 * 1024
+#: How deep lists and mappings may nest (questions with choices need 4).
+MAX_NESTING = 12
+
+
 class _FrontMatterLoader(yaml.SafeLoader):
-    """SafeLoader that keeps numbers and timestamps as the text written.
+    """SafeLoader that keeps numbers and timestamps as the text written, and
+    refuses what could exhaust a server: aliases (``*name``, the "billion
+    laughs") and nesting deeper than MAX_NESTING.
 
     Hugo front matter is edited by hand and by CMSes: ``leverId: 0000000000``
     must not become the octal number 0, ``translationKey: 2`` is a key, and the
     four date formats of the real site are parsed by the loader, not by YAML.
     """
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in front matter", self.peek_event().start_mark
+            )
+        if self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            self._depth += 1
+            if self._depth > MAX_NESTING:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"lists and mappings nested more than {MAX_NESTING} levels deep",
+                    self.peek_event().start_mark,
+                )
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+        return super().compose_node(parent, index)
 
 
 _FrontMatterLoader.yaml_implicit_resolvers = {
@@ -67,6 +99,8 @@ def parse(text: str) -> ParsedFile:
     else:
         raise FrontMatterError("front matter is not closed: no '---' line after line 1", 1)
     source = "".join(lines[1:index])
+    if len(source) > MAX_FRONT_MATTER_CHARACTERS:
+        raise FrontMatterError(f"front matter is longer than {MAX_FRONT_MATTER_CHARACTERS // 1024} KB", 2)
     body = "".join(lines[index + 1 :])
     body_line = index + 2
     data, key_lines = _parse_yaml(source)
@@ -76,8 +110,9 @@ def parse(text: str) -> ParsedFile:
 def _parse_yaml(source: str) -> tuple[dict[str, Any], dict[str, int]]:
     # The YAML starts on line 2 of the file; marks are 0-based.
     offset = 2
-    loader = _FrontMatterLoader(source)
+    loader = None
     try:
+        loader = _FrontMatterLoader(source)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
@@ -90,10 +125,17 @@ def _parse_yaml(source: str) -> tuple[dict[str, Any], dict[str, int]]:
         line = mark.line + offset if mark else offset
         problem = error.problem or error.context or "syntax error"
         raise FrontMatterError(f"invalid YAML front matter: {problem}", line) from None
+    except yaml.reader.ReaderError as error:
+        line = source.count("\n", 0, error.position) + offset
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        raise FrontMatterError(
+            f"invalid YAML front matter: control character U+{code:04X} is not allowed", line
+        ) from None
     except yaml.YAMLError as error:
         raise FrontMatterError(f"invalid YAML front matter: {error}", offset) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if data is None:
         data = {}
     if not isinstance(data, dict):

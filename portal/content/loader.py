@@ -22,6 +22,9 @@ from .fields import DETAIL_KEYS, FieldReader
 from .model import ContentIndex, Document, DocumentKey, Kind, Problem, Severity, slug_key
 from .render import render_markdown
 
+#: Content files are a few kilobytes; anything this large is a mistake.
+MAX_FILE_BYTES = 1024 * 1024
+
 
 def scan_signature(roots: Sequence[str | os.PathLike]) -> str:
     """Return a cheap fingerprint of every file's path, size and mtime under ``roots``."""
@@ -80,6 +83,9 @@ class _Loader:
         self.timezone = timezone
         self.problems: list[Problem] = []
         self.sources: list[_Source] = []
+        #: When each file was last changed: for two files claiming one URL or
+        #: key, the one that was there first keeps it.
+        self.modified: dict[str, int] = {}
 
     def report(self, path: str, line: int, severity: Severity, message: str) -> None:
         self.problems.append(Problem(path, line, severity, message))
@@ -97,17 +103,34 @@ class _Loader:
         for lang in found:
             for path in markdown_files(Path(root, lang)):
                 relative = path.relative_to(Path(root, lang))
-                self.read_file(os.path.join(root, lang, *relative.parts), lang, relative)
+                self.read_file(os.path.join(root, lang, *relative.parts), lang, relative, root)
 
-    def read_file(self, display: str, lang: str, relative: Path) -> None:
-        try:
-            text = Path(display).read_bytes().decode("utf-8")
-        except UnicodeDecodeError as error:
-            self.report(display, 1, Severity.ERROR, f"not UTF-8 text ({error.reason})")
+    def read_file(self, display: str, lang: str, relative: Path, root: str) -> None:
+        real_root = os.path.realpath(root)
+        if os.path.commonpath([real_root, os.path.realpath(display)]) != real_root:
+            self.report(display, 1, Severity.ERROR, "a link to a file outside the content folder; skipped")
             return
+        try:
+            status = os.stat(display)
+            if status.st_size > MAX_FILE_BYTES:
+                self.report(
+                    display,
+                    1,
+                    Severity.ERROR,
+                    f"larger than {MAX_FILE_BYTES // 1024 // 1024} MB; file skipped",
+                )
+                return
+            raw = Path(display).read_bytes()
         except OSError as error:
             self.report(display, 1, Severity.ERROR, f"cannot be read ({error.strerror})")
             return
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = raw.count(b"\n", 0, error.start) + 1
+            self.report(display, line, Severity.ERROR, f"not UTF-8 text ({error.reason}); file skipped")
+            return
+        self.modified[display] = status.st_mtime_ns
         try:
             parsed = frontmatter.parse(text)
         except frontmatter.FrontMatterError as error:
@@ -221,6 +244,7 @@ class _Loader:
             aliases=check.aliases(),
             details=tuple((key, check.text(key)) for key in DETAIL_KEYS if check.text(key)),
             closing_at=check.closing_date(),
+            closing_date_unreadable=check.closing_date_unreadable,
             questions=check.questions(),
         )
         if document.image and not document.image_alt:
@@ -311,13 +335,18 @@ class _Loader:
         """Order documents competing for one slug or key: the first one wins.
 
         Published before draft, clean front matter before doubtful, open
-        before archived, paired before keyless, then by path.
+        before archived, paired before keyless, a lower-case file name
+        before one with capitals (Hugo's own URLs are lower-case), then the
+        file that was there first, then by path. A file added later never
+        takes over an existing page's URL, form or translation.
         """
         return (
             document.draft,
             document.source in self.doubtful,
             document.archived,
             document.translation_key is None,
+            document.slug != document.slug.lower(),
+            self.modified.get(document.source, 0),
             document.source,
         )
 

@@ -100,6 +100,8 @@ class Document:
     details: tuple[tuple[str, str], ...] = ()
     #: When applications close (``closingDate``), aware; None: no deadline.
     closing_at: datetime | None = None
+    #: ``closingDate`` is written but is no date: no applications are taken.
+    closing_date_unreadable: bool = False
     questions: tuple[Question, ...] = ()
 
     @property
@@ -130,7 +132,12 @@ class Document:
     def accepts_applications(self, now: datetime) -> bool:
         """Tell whether the apply form takes applications: an open posting
         whose form is not hidden."""
-        return self.kind is Kind.POSTING and self.is_open(now) and not self.form_hidden
+        return (
+            self.kind is Kind.POSTING
+            and self.is_open(now)
+            and not self.form_hidden
+            and not self.closing_date_unreadable
+        )
 
 
 def slug_key(slug: str) -> str:

@@ -11,31 +11,41 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit
+from . import audit, passwords
 from .models import Assignment, AuditEvent, Role, StaffSession, StaffUser
 
-MIN_PASSWORD_LENGTH = 12
-#: Failures (per account or per address) within the window before refusing.
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+#: The longest email address (RFC 5321); a longer one is refused before anything is checked.
+MAX_EMAIL_LENGTH = 320
+#: Failed sign-ins of one account from one address before each new try waits.
+FREE_FAILURES = 5
+#: The first wait; it doubles with each further failure, up to MAX_DELAY.
+FIRST_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(hours=1)
+#: Failures from one address, whatever the accounts, before it waits (password spraying).
+ADDRESS_FAILURES = 50
+ADDRESS_DELAY = timedelta(minutes=15)
+#: How far back failures count.
+FAILURE_WINDOW = timedelta(hours=24)
 
 
 @lru_cache(maxsize=4)
 def _dummy_hash(method: str) -> str:
     # Checked against when the email is unknown, so both cases take as long.
-    return generate_password_hash("not a real password", method=method)
+    return passwords.hash_password("not a real password", method)
 
 
 class AccountError(ValueError):
-    """A request about an account that cannot be carried out; ``code`` says why."""
+    """A request about an account that cannot be carried out; ``code`` says
+    why (and ``retry_after``, in seconds, for "throttled")."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, retry_after: int = 0) -> None:
         super().__init__(code)
         self.code = code
+        self.retry_after = retry_after
 
 
 def normalise_email(email: str) -> str:
@@ -43,12 +53,19 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def hash_password(password: str) -> str:
-    """Hash with scrypt (memory-hard, ``PORTAL_PASSWORD_HASH_METHOD``); raise
-    AccountError if the password is too short."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("password_too_short")
-    return generate_password_hash(password, method=current_app.config["PORTAL_PASSWORD_HASH_METHOD"])
+def _method() -> str:
+    return current_app.config["PORTAL_PASSWORD_HASH_METHOD"]
+
+
+def hash_password(password: str, email: str = "") -> str:
+    """Hash with Argon2id; raise AccountError("password_too_short") or
+    AccountError("password_too_common") for a password easy to guess (from a
+    list of common ones, words, names, patterns, or the account's email)."""
+    known = (email, email.partition("@")[0], *email.partition("@")[2].split("."))
+    problem = passwords.weakness(password, known_words=known)
+    if problem:
+        raise AccountError(f"password_{problem}")
+    return passwords.hash_password(password, _method())
 
 
 def find_user(session: Session, email: str) -> StaffUser | None:
@@ -82,7 +99,7 @@ def create_user(session: Session, email: str, password: str, role: str, *, now: 
     if find_user(session, email) is not None:
         raise AccountError("email_taken")
     user = StaffUser(
-        email=email, password_hash=hash_password(password), role=role, active=True, created_at=now
+        email=email, password_hash=hash_password(password, email), role=role, active=True, created_at=now
     )
     session.add(user)
     session.flush()
@@ -91,12 +108,12 @@ def create_user(session: Session, email: str, password: str, role: str, *, now: 
 
 def check_password(user: StaffUser, password: str) -> bool:
     """Tell whether ``password`` is the account's current password."""
-    return check_password_hash(user.password_hash, password)
+    return passwords.verify(user.password_hash, password, _method())
 
 
 def set_password(session: Session, user: StaffUser, password: str) -> None:
     """Change the password and sign every session of the account out."""
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password, user.email)
     revoke_all(session, user)
 
 
@@ -174,16 +191,38 @@ def set_assignments(session: Session, user: StaffUser, posting_keys: set[str]) -
     session.flush()
 
 
-def is_throttled(session: Session, email: str, ip_address: str, now: datetime) -> bool:
-    """Tell whether sign-in is refused for this account or address for now."""
-    failures = session.scalar(
-        select(func.count(AuditEvent.id)).where(
-            AuditEvent.action == "sign_in_failed",
-            AuditEvent.at >= now - FAILURE_WINDOW,
-            or_(AuditEvent.actor == normalise_email(email), AuditEvent.ip_address == ip_address),
+def sign_in_wait(session: Session, email: str, ip_address: str, now: datetime) -> timedelta:
+    """Return how long sign-in must wait for this account from this address.
+
+    Failures count per account and address together, so nobody can lock an
+    account out from elsewhere by guessing: after FREE_FAILURES, each try
+    waits FIRST_DELAY, doubling up to MAX_DELAY. An address failing on many
+    accounts (password spraying) waits ADDRESS_DELAY.
+    """
+    recent = AuditEvent.at >= now - FAILURE_WINDOW
+    failed = AuditEvent.action == "sign_in_failed"
+    pair_failures, pair_last = session.execute(
+        select(func.count(AuditEvent.id), func.max(AuditEvent.at)).where(
+            failed, recent, AuditEvent.actor == email, AuditEvent.ip_address == ip_address
         )
-    )
-    return failures >= MAX_FAILURES
+    ).one()
+    wait = timedelta(0)
+    if pair_failures >= FREE_FAILURES:
+        delay = min(FIRST_DELAY * 2 ** (pair_failures - FREE_FAILURES), MAX_DELAY)
+        wait = max(wait, _as_utc(pair_last) + delay - now)
+    address_failures, address_last = session.execute(
+        select(func.count(AuditEvent.id), func.max(AuditEvent.at)).where(
+            failed, AuditEvent.at >= now - ADDRESS_DELAY, AuditEvent.ip_address == ip_address
+        )
+    ).one()
+    if address_failures >= ADDRESS_FAILURES:
+        wait = max(wait, _as_utc(address_last) + ADDRESS_DELAY - now)
+    return max(wait, timedelta(0))
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # An aggregate (max) comes back as stored: naive UTC on SQLite.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def authenticate(
@@ -192,17 +231,18 @@ def authenticate(
     """Check the credentials and open a new server-side session.
 
     Returns ``(user, token)``: the token goes into the browser's cookie.
-    Raises AccountError("throttled") or AccountError("invalid"); the same
-    "invalid" for an unknown email, a wrong password or a disabled account.
-    Every attempt is audited.
+    Raises AccountError("throttled", retry_after=seconds) or
+    AccountError("invalid"); the same "invalid" for an unknown email, a wrong
+    password or a disabled account. Every attempt is audited. A password
+    hashed the old way (or more cheaply than configured) is hashed again.
     """
-    email = normalise_email(email)
-    if is_throttled(session, email, ip_address, now):
+    email = normalise_email(email)[:MAX_EMAIL_LENGTH]
+    wait = sign_in_wait(session, email, ip_address, now)
+    if wait:
         audit.record(session, "sign_in_refused", actor=email, ip_address=ip_address, at=now)
-        raise AccountError("throttled")
+        raise AccountError("throttled", retry_after=int(wait.total_seconds()) + 1)
     user = find_user(session, email)
-    dummy = _dummy_hash(current_app.config["PORTAL_PASSWORD_HASH_METHOD"])
-    valid = check_password_hash(user.password_hash if user else dummy, password)
+    valid = passwords.verify(user.password_hash if user else _dummy_hash(_method()), password, _method())
     if user is None or not valid or not user.active:
         audit.record(
             session,
@@ -213,6 +253,8 @@ def authenticate(
             staff_user_id=user.id if user else None,
         )
         raise AccountError("invalid")
+    if passwords.needs_rehash(user.password_hash, _method()):
+        user.password_hash = passwords.hash_password(password, _method())
     token = secrets.token_urlsafe(32)
     session.add(
         StaffSession(token_hash=_digest(token), staff_user_id=user.id, created_at=now, last_seen_at=now)

@@ -187,5 +187,6 @@ def _build(posting: Document, submission: Submission, version: str, now: datetim
             size=resume.size,
             sha256=resume.sha256,
             content=resume.content,
+            scan_status=resume.scan_status,
         ),
     )

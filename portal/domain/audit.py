@@ -20,6 +20,7 @@ ACTION_LABELS = {
     "password_changed": _l("Changed their password"),
     "view_application": _l("Viewed an application"),
     "download_resume": _l("Downloaded a résumé"),
+    "delete_infected_resume": _l("Deleted a résumé the virus scanner flagged"),
     "change_status": _l("Changed a status"),
     "add_note": _l("Added a note"),
     "export_csv": _l("Exported applications"),
@@ -51,7 +52,7 @@ def record(
     event = AuditEvent(
         at=at or datetime.now(UTC),
         action=action,
-        actor=actor,
+        actor=actor[:320],
         staff_user_id=staff_user_id,
         application_id=application_id,
         posting_key=posting_key,

@@ -72,6 +72,16 @@ class Role(StrEnum):
 _ROLE_LABELS = {Role.ADMIN: _l("Administrator"), Role.REVIEWER: _l("Reviewer")}
 
 
+class ScanStatus(StrEnum):
+    """Whether staff may download a résumé: ``clean`` once the virus scanner
+    passed it (or when no scanner is configured), ``unscanned`` while it waits
+    for a scanner that was down when it arrived (``PORTAL_CLAMAV_UNAVAILABLE=hold``).
+    Infected files are never stored."""
+
+    CLEAN = "clean"
+    UNSCANNED = "unscanned"
+
+
 class Application(db.Model):
     """A candidate's application to one posting, in the language they chose."""
 
@@ -163,6 +173,10 @@ class Resume(db.Model):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    #: Held résumés (``unscanned``) are found by ``flask resumes scan`` through the index.
+    scan_status: Mapped[ScanStatus] = mapped_column(
+        EnumText(ScanStatus), default=ScanStatus.CLEAN, server_default=ScanStatus.CLEAN.value, index=True
+    )
 
 
 class EquityResponse(db.Model):

@@ -15,7 +15,7 @@ from sqlalchemy import Select, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from . import audit
-from .models import Application, EquityResponse, Note, Resume, StaffUser, Status, StatusChange
+from .models import Application, EquityResponse, Note, Resume, ScanStatus, StaffUser, Status, StatusChange
 
 #: The pipeline: where an application may go from each status.
 TRANSITIONS: dict[Status, tuple[Status, ...]] = {
@@ -77,10 +77,16 @@ def open_application(
 def open_resume(
     session: Session, user: StaffUser, application_id: int | None, *, now: datetime, ip_address: str
 ) -> Resume | None:
-    """Return the résumé of an application ``user`` may see; the download is audited."""
+    """Return the résumé of an application ``user`` may see; the download is audited.
+
+    Raises ReviewError("resume_held") while the résumé waits for the virus
+    scanner; returns None when there is no such résumé to see.
+    """
     found = visible_application(session, user, application_id)
-    if found is None:
+    if found is None or found.resume is None:
         return None
+    if found.resume.scan_status is not ScanStatus.CLEAN:
+        raise ReviewError("resume_held")
     _audit(session, "download_resume", user, now, ip_address, found)
     return found.resume
 

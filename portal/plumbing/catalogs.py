@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gettext
 import os
 import re
 from dataclasses import dataclass
@@ -44,6 +45,30 @@ class CompiledCatalog:
     fuzzy: int
 
 
+class CatalogError(ValueError):
+    """A catalog that would break every page of its language if compiled."""
+
+
+#: Placeholder-free markup is never in a source message: a tag in a translation is a mistake.
+_TAG = re.compile(r"</?[A-Za-z!][^>]*>")
+#: Enough numbers to meet every branch of any real language's plural rule.
+_PLURAL_SAMPLES = (*range(0, 1001), 1_000_000, 2_000_000)
+
+
+def plural_forms_problem(catalog: Catalog) -> str | None:
+    """Say what is wrong with a catalog's Plural-Forms header, if anything:
+    gettext fails on every page of the language when it does not parse."""
+    try:
+        count = int(catalog.num_plurals)
+        rule = gettext.c2py(catalog.plural_expr)
+        forms = {rule(number) for number in _PLURAL_SAMPLES}
+    except (ValueError, TypeError, SyntaxError, RecursionError) as error:
+        return f"the Plural-Forms header does not parse ({catalog.plural_forms!r}: {error})"
+    if not 1 <= count <= 6 or not forms <= set(range(count)):
+        return f"the Plural-Forms header gives forms outside nplurals={count} ({catalog.plural_forms!r})"
+    return None
+
+
 def catalog_paths(directory: Path) -> list[Path]:
     """Return every ``<locale>/LC_MESSAGES/messages.po`` below ``directory``."""
     return sorted(directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
@@ -53,12 +78,16 @@ def compile_catalogs(directory: Path) -> list[CompiledCatalog]:
     """Compile each ``.po`` catalog in ``directory`` to its ``.mo`` beside it.
 
     Fuzzy entries are left out of the ``.mo`` (gettext's rule), so users see
-    the source text rather than a guess.
+    the source text rather than a guess. A catalog whose Plural-Forms header
+    would break its language is refused (CatalogError) and not written.
     """
     results = []
     for po_path in catalog_paths(directory):
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        problem = plural_forms_problem(catalog)
+        if problem:
+            raise CatalogError(f"{po_path}: {problem}")
         entries = [message for message in catalog if message.id]
         # Written beside, then moved in one step: a running server never reads half a file.
         partial = po_path.with_suffix(f".mo.{os.getpid()}")
@@ -213,6 +242,9 @@ def check_catalog(po_path: Path, template: Catalog, display: str) -> list[Catalo
     def report(line: int, message: str) -> None:
         problems.append(CatalogProblem(display, line, message))
 
+    if problem := plural_forms_problem(catalog):
+        report(1, problem)
+
     for message in catalog:
         if not message.id:
             continue
@@ -238,6 +270,11 @@ def check_catalog(po_path: Path, template: Catalog, display: str) -> list[Catalo
                     f"placeholders differ in {label!r}: "
                     f"{expected} in the source, {placeholders(string)} in the translation",
                 )
+        sources_have_markup = any(_TAG.search(source) for source in _ids(message))
+        if not sources_have_markup and any(_TAG.search(string) for string in strings):
+            report(
+                message.lineno, f"HTML in the translation of {label!r}: write text only (it is shown escaped)"
+            )
         if french:
             for problem in {p for string in strings for p in typography_problems(string)}:
                 report(message.lineno, f"French typography in {label!r}: {problem}")

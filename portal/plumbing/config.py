@@ -86,6 +86,12 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_PAGE_MAX_AGE": 60,
     # Applications.
     "PORTAL_MAX_RESUME_BYTES": 5 * 1024 * 1024,
+    # The ClamAV daemon that scans every résumé: its socket path or tcp://host:port;
+    # empty: no virus scanning.
+    "PORTAL_CLAMAV_SOCKET": "",
+    # While the scanner cannot be reached: "refuse" the résumé (the candidate is
+    # told to try again later) or "hold" it from staff until `flask resumes scan`.
+    "PORTAL_CLAMAV_UNAVAILABLE": "refuse",
     "PORTAL_PRIVACY_NOTICE_DIR": str(PROJECT_ROOT / "privacy"),
     "PORTAL_HIRING_CONTACT_EMAIL": "careers@nds-snn.example",
     "PORTAL_APPLY_RATE_LIMIT": "10 per hour",
@@ -93,8 +99,12 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_RATELIMIT_STORAGE_URI": "memory://",
     # How many reverse proxies to trust for the client address (X-Forwarded-For).
     "PORTAL_PROXY_HOPS": 0,
-    # Send the session cookie over HTTPS only (set to true in production).
-    "PORTAL_SECURE_COOKIES": False,
+    # Send cookies over HTTPS only, under __Host- names. Empty (null): on,
+    # except in debug mode and tests; false for a site served over plain HTTP.
+    "PORTAL_SECURE_COOKIES": None,
+    # The host names this site answers to (Host, X-Forwarded-Host); any other gets a 400.
+    # A JSON list or names separated by commas.
+    "PORTAL_TRUSTED_HOSTS": ["localhost", "127.0.0.1", "::1"],
     # Email: an empty host keeps emails in the outbox until one is set.
     "PORTAL_SMTP_HOST": "",
     "PORTAL_SMTP_PORT": 25,
@@ -106,8 +116,10 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_MAIL_FROM": "Careers <careers@nds-snn.example>",
     # Staff.
     "PORTAL_STAFF_IDLE_MINUTES": 30,
-    # Werkzeug's scrypt with its default cost; tests use a cheaper one.
-    "PORTAL_PASSWORD_HASH_METHOD": "scrypt",
+    # ...and after this many hours, active or not.
+    "PORTAL_STAFF_SESSION_HOURS": 12,
+    # Argon2id with the library's recommended cost, or "argon2id:TIME:MEMORY_KIB:PARALLELISM".
+    "PORTAL_PASSWORD_HASH_METHOD": "argon2id",
     # Retention: applications are deleted this long after their posting closed
     # (two years: the Privacy Regulations' minimum for staffing records)...
     "PORTAL_RETENTION_PERIOD": "2y",

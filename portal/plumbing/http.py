@@ -7,20 +7,28 @@ import os
 import time
 from collections.abc import Iterable
 
-from flask import Flask, Response, current_app, make_response, render_template, request
+from flask import Flask, Response, current_app, make_response, render_template, request, session
 
 from .config import PROJECT_ROOT
 
-_SECURITY_HEADERS = {
+SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "
         "script-src 'self'; object-src 'none'; frame-ancestors 'none'; "
-        "base-uri 'self'; form-action 'self'"
+        "base-uri 'none'; form-action 'self'"
+    ),
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": (
+        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+        "microphone=(), payment=(), usb=(), interest-cohort=()"
     ),
 }
+#: Sent over HTTPS only: browsers then never try plain HTTP for two years.
+STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
 
 def init_app(app: Flask) -> None:
@@ -43,9 +51,23 @@ def build_fingerprint(folders: Iterable[os.PathLike | str]) -> str:
     return digest.hexdigest()
 
 
+def _session_cookie_will_be_set() -> bool:
+    # Flask writes the session cookie after the after_request functions run.
+    return session.modified or current_app.session_interface.should_set_cookie(current_app, session)
+
+
 def _add_security_headers(response: Response) -> Response:
-    for name, value in _SECURITY_HEADERS.items():
+    for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+    if "Set-Cookie" in response.headers or _session_cookie_will_be_set():
+        # What sets a cookie belongs to one browser: no shared cache may keep it.
+        response.cache_control.public = False
+        response.cache_control.private = True
+        response.cache_control.no_store = True
+        response.cache_control.max_age = None
+        response.vary.add("Cookie")
     return response
 
 

@@ -24,12 +24,14 @@ from flask_babel import (
     format_decimal,
     format_time,
     get_timezone,
+    get_translations,
     gettext,
 )
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import escape
 
 from .config import PROJECT_ROOT, ConfigurationError
-
-babel = Babel()
 
 TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
 LANG_ARG = "lang_code"
@@ -40,7 +42,19 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["PORTAL_DEFAULT_LANGUAGE"])
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["PORTAL_TIMEZONE"])
-    babel.init_app(app, locale_selector=current_locale)
+    # One Babel per app: Flask-Babel caches loaded catalogs on the Babel
+    # object, and two apps in one process may read different catalogs.
+    Babel(app, locale_selector=current_locale)
+    # Translations are text, never markup: what a catalog says is escaped in
+    # HTML (a translator's "<script>" is shown, not run) and left as it is in
+    # the plain-text emails.
+    app.jinja_env.install_gettext_callables(
+        gettext=_template_gettext,
+        ngettext=_template_ngettext,
+        newstyle=True,
+        pgettext=_template_pgettext,
+        npgettext=_template_npgettext,
+    )
     # Templates are extracted with "trimmed" (babel.cfg): render them the same way.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.extensions["portal.localized_endpoints"] = set()
@@ -51,6 +65,32 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["language_name"] = language_name
     app.jinja_env.filters["deadline"] = format_deadline
     app.jinja_env.filters["filesize"] = format_file_size
+
+
+def _as_text(eval_context: EvalContext, translated: str) -> str:
+    return escape(translated) if eval_context.autoescape else translated
+
+
+@pass_eval_context
+def _template_gettext(eval_context: EvalContext, string: str) -> str:
+    return _as_text(eval_context, get_translations().ugettext(string))
+
+
+@pass_eval_context
+def _template_ngettext(eval_context: EvalContext, singular: str, plural: str, number: int) -> str:
+    return _as_text(eval_context, get_translations().ungettext(singular, plural, number))
+
+
+@pass_eval_context
+def _template_pgettext(eval_context: EvalContext, context: str, string: str) -> str:
+    return _as_text(eval_context, get_translations().upgettext(context, string))
+
+
+@pass_eval_context
+def _template_npgettext(
+    eval_context: EvalContext, context: str, singular: str, plural: str, number: int
+) -> str:
+    return _as_text(eval_context, get_translations().unpgettext(context, singular, plural, number))
 
 
 def languages() -> Mapping[str, Mapping]:

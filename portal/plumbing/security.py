@@ -1,4 +1,5 @@
-"""Request protection: CSRF on every form, rate limits, proxy headers, cookies."""
+"""Request protection: CSRF on every form, rate limits, proxy headers, host
+names, cookies."""
 
 from __future__ import annotations
 
@@ -20,7 +21,15 @@ def init_app(app: Flask) -> None:
     # Flask has these keys already (with laxer values): set them, not setdefault.
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SECURE"] = bool(app.config["PORTAL_SECURE_COOKIES"])
+    secure = secure_cookies(app)
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    if secure:
+        # A __Host- cookie is refused by browsers unless Secure, for this host
+        # only (no Domain) and for every path: no subdomain can set or read it.
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+        app.config["SESSION_COOKIE_PATH"] = "/"
+        app.config["SESSION_COOKIE_DOMAIN"] = None
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["PORTAL_TRUSTED_HOSTS"])
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["PORTAL_MAX_RESUME_BYTES"]) + 1024 * 1024
     hops = int(app.config["PORTAL_PROXY_HOPS"])
     if hops:
@@ -29,6 +38,21 @@ def init_app(app: Flask) -> None:
     # One limiter per app: Flask-Limiter keeps its storage and key prefix on
     # the Limiter object, so a shared one would mix the counts of two apps.
     app.extensions["portal.limiter"] = Limiter(key_func=get_remote_address, app=app)
+
+
+def secure_cookies(app: Flask) -> bool:
+    """Tell whether cookies are HTTPS-only: as configured, else everywhere but
+    in debug mode and tests."""
+    setting = app.config["PORTAL_SECURE_COOKIES"]
+    if setting is None or setting == "":
+        return not (app.debug or app.testing)
+    return setting if isinstance(setting, bool) else str(setting).lower() in ("1", "true", "yes")
+
+
+def trusted_hosts(setting) -> list[str]:
+    """Return the host names from a list or a comma-separated text."""
+    names = setting.split(",") if isinstance(setting, str) else setting
+    return [name.strip() for name in names if name.strip()]
 
 
 def limit_submissions(app: Flask, blueprint_name: str) -> None:

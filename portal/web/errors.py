@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, redirect, render_template, request
+from flask import Flask, Response, g, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..plumbing import i18n
+from ..plumbing.requestlog import request_id
 from .documents import alias_target
 
+#: The whole answer to a request for a host name this site does not serve
+#: (bilingual, and in plain text: no page of the site can be linked to it).
+UNTRUSTED_HOST = (
+    "400 Bad Request: this site does not answer to that host name.\n"
+    "400 Requête incorrecte\u00a0: ce site ne répond pas à ce nom d’hôte.\n"
+)
 #: Seconds a client should wait before trying a page that is unavailable (503).
 RETRY_AFTER = 30
 
@@ -71,6 +78,10 @@ def init_app(app: Flask) -> None:
 
 def handle_http_error(error: HTTPException):
     """Render an HTTP error; an old alias of a page redirects to it instead."""
+    if isinstance(error, SecurityError):
+        # An untrusted host name: no URL of this site can be built for it, and
+        # nothing the request named is echoed back.
+        return Response(UNTRUSTED_HOST, 400, mimetype="text/plain")
     if error.code == 404:
         moved = alias_target(request.path)
         if moved is not None:
@@ -78,17 +89,19 @@ def handle_http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     if error.code == 503:
-        # Whoever meets it may not read the URL's language: say it in both.
-        page, code = render_error(503, every_language=True)
+        page, code = render_error(503)
         return page, code, {"Retry-After": str(RETRY_AFTER)}
     return render_error(error.code, "csrf" if isinstance(error, CSRFError) else None)
 
 
 def render_error(code: int, reason: str | None = None, *, every_language: bool = False):
     """Render the error page for ``code`` in the URL's language, or all of
-    them (the URL's first) when it names none or ``every_language`` is set."""
+    them (the URL's first) when it names none, when ``every_language`` is
+    set, or for a server error (5xx: whoever meets one may not read the
+    URL's language, and it carries the reference to quote)."""
     lang = i18n.language_of_path(request.path)
     codes = list(i18n.languages())
+    every_language = every_language or code >= 500
     if lang and every_language:
         codes.sort(key=lambda code: code != lang)
     elif lang:
@@ -107,6 +120,7 @@ def render_error(code: int, reason: str | None = None, *, every_language: bool =
                         explanation=str(explanation),
                         heading_level=1 if position == 0 else 2,
                         section_lang=section_lang,
+                        reference=request_id() if code >= 500 else None,
                     )
                 )
             )

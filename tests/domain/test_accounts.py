@@ -3,12 +3,12 @@ password change needs the current one, and each change is audited."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from portal.domain import accounts
+from portal.domain import accounts, audit
 from portal.domain.models import AuditEvent, Role, StaffSession
 from portal.plumbing.db import db
 from tests.conftest import STAFF_PASSWORD
@@ -87,3 +87,59 @@ def test_an_unknown_role_is_refused(db_app):
     with db_app.app_context(), pytest.raises(accounts.AccountError) as refused:
         accounts.create_user(db.session, "new@nds.example", STAFF_PASSWORD, "owner", now=NOW)
     assert refused.value.code == "unknown_role"
+
+
+def failures(db_app, email: str, address: str, times: list[datetime]) -> None:
+    with db_app.app_context():
+        for moment in times:
+            audit.record(db.session, "sign_in_failed", actor=email, ip_address=address, at=moment)
+        db.session.commit()
+
+
+def test_each_failure_past_five_doubles_the_wait(db_app):
+    start = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    failures(db_app, "a@nds.example", "192.0.2.1", [start + timedelta(seconds=n) for n in range(5)])
+    last = start + timedelta(seconds=4)
+    with db_app.app_context():
+        assert accounts.sign_in_wait(db.session, "a@nds.example", "192.0.2.1", last) == timedelta(seconds=30)
+        assert accounts.sign_in_wait(db.session, "a@nds.example", "192.0.2.2", last) == timedelta(0)
+        assert accounts.sign_in_wait(db.session, "b@nds.example", "192.0.2.1", last) == timedelta(0)
+    failures(db_app, "a@nds.example", "192.0.2.1", [last + timedelta(seconds=31)])
+    with db_app.app_context():
+        after = last + timedelta(seconds=31)
+        assert accounts.sign_in_wait(db.session, "a@nds.example", "192.0.2.1", after) == timedelta(seconds=60)
+    failures(
+        db_app, "a@nds.example", "192.0.2.1", [after + timedelta(minutes=2, seconds=n) for n in range(12)]
+    )
+    with db_app.app_context():
+        latest = after + timedelta(minutes=2, seconds=11)
+        assert accounts.sign_in_wait(db.session, "a@nds.example", "192.0.2.1", latest) == accounts.MAX_DELAY
+
+
+@pytest.mark.parametrize(
+    ("password", "code"),
+    [
+        ("short", "password_too_short"),
+        ("password1234", "password_too_common"),
+        ("assigned@nds.example!", "password_too_common"),
+        ("Summer2026", "password_too_short"),
+    ],
+)
+def test_short_and_easily_guessed_passwords_are_refused(db_app, staff, password, code):
+    with db_app.app_context():
+        user = accounts.find_user(db.session, staff.assigned)
+        with pytest.raises(accounts.AccountError) as refused:
+            accounts.set_password(db.session, user, password)
+        assert refused.value.code == code
+
+
+def test_an_old_hash_is_upgraded_to_argon2id_at_the_next_sign_in(db_app, staff):
+    from werkzeug.security import generate_password_hash
+
+    with db_app.app_context():
+        user = accounts.find_user(db.session, staff.assigned)
+        user.password_hash = generate_password_hash(STAFF_PASSWORD, method="scrypt:1024:8:1")
+        db.session.commit()
+        signed_in, _token = accounts.authenticate(db.session, staff.assigned, STAFF_PASSWORD, "", NOW)
+        assert signed_in.password_hash.startswith("$argon2id$")
+        assert accounts.check_password(signed_in, STAFF_PASSWORD)

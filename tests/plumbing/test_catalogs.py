@@ -164,3 +164,48 @@ def test_extract_writes_a_template_with_translator_comments(make_app, tmp_path):
     pot = (tmp_path / "messages.pot").read_text(encoding="utf-8")
     assert 'msgid "Skip to main content"' in pot
     assert "#. %(size)s is a file size" in pot  # an i18n: comment reaches translators
+
+
+@pytest.fixture
+def french_copy(tmp_path):
+    """A copy of the French catalog that a test can break."""
+    shutil.copytree(
+        PROJECT_ROOT / "translations" / "fr", tmp_path / "fr", ignore=shutil.ignore_patterns("*.mo")
+    )
+    return tmp_path / "fr" / "LC_MESSAGES" / "messages.po"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["nplurals=2; plural=(n >;", "nplurals=2; plural=n*;", "nplurals=1; plural=(n > 1);", "plural=;"],
+)
+def test_a_broken_plural_forms_header_is_refused_by_check_and_compile(make_app, french_copy, header):
+    """Compiled, it would make every French page answer 500."""
+    text = french_copy.read_text(encoding="utf-8")
+    french_copy.write_text(
+        re.sub(r'"Plural-Forms: [^"]*\\n"', f'"Plural-Forms: {header}\\\\n"', text), encoding="utf-8"
+    )
+    runner = make_app(BABEL_TRANSLATION_DIRECTORIES=str(french_copy.parents[2])).test_cli_runner()
+    checked = runner.invoke(args=["i18n", "check"])
+    assert checked.exit_code == 1
+    assert re.search(r"messages\.po:1: the Plural-Forms header", checked.stdout)
+    compiled = runner.invoke(args=["i18n", "compile"])
+    assert compiled.exit_code == 1 and "Plural-Forms" in compiled.stderr
+    assert not french_copy.with_suffix(".mo").exists()
+
+
+def test_html_in_a_translation_is_reported_and_shown_as_text(make_app, french_copy, page):
+    text = french_copy.read_text(encoding="utf-8")
+    french_copy.write_text(
+        text.replace(
+            'msgid "Jobs"\nmsgstr "Emplois"', 'msgid "Jobs"\nmsgstr "<script>alert(1)</script>Emplois"', 1
+        ),
+        encoding="utf-8",
+    )
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(french_copy.parents[2]))
+    checked = app.test_cli_runner().invoke(args=["i18n", "check"])
+    assert re.search(r"messages\.po:\d+: HTML in the translation of 'Jobs'", checked.stdout)
+    assert app.test_cli_runner().invoke(args=["i18n", "compile"]).exit_code == 0
+    response = app.test_client().get("/fr/emplois/")
+    assert b"<script>alert(1)</script>" not in response.data
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;Emplois" in response.data

@@ -1,8 +1,9 @@
 """Error pages speak the language of the URL, or both when it has none."""
 
-import pytest
+import json
+import re
 
-from portal import create_app
+import pytest
 
 
 @pytest.mark.parametrize(
@@ -35,23 +36,47 @@ def test_405_is_a_page_too(client, page):
 
 
 @pytest.mark.parametrize(
-    ("url", "lang", "heading"),
+    ("url", "lang", "other", "heading"),
     [
-        ("/en/explode", "en", "Something went wrong on our side"),
-        ("/fr/explode", "fr", "Un problème est survenu de notre côté"),
+        ("/en/explode", "en", "fr", "Something went wrong on our side"),
+        ("/fr/explode", "fr", "en", "Un problème est survenu de notre côté"),
     ],
 )
-def test_500_in_the_language_of_the_url(tmp_path, page, url, lang, heading):
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+def test_500_in_both_languages_with_the_logged_reference(make_app, page, caplog, url, lang, other, heading):
+    app = make_app()
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
-    @app.route("/<lang_code>/explode")
-    def explode(lang_code):
+    @app.route("/en/explode")
+    @app.route("/fr/explode")
+    def explode():
         raise RuntimeError("boom")
 
-    result = page(app.test_client().get(url), status=500, lang=lang)
+    response = app.test_client().get(url)
+    result = page(response, status=500, lang=lang)
     assert result.h1 == heading
     assert "boom" not in result.text
+    reference = response.headers["X-Request-Id"]
+    assert re.fullmatch(r"[0-9a-f]{16}", reference)
+    sections = result.soup.select("section.error")
+    assert [section["lang"] for section in sections] == [lang, other]
+    assert all(reference in section.select_one(".error__reference").get_text() for section in sections)
+    logged = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert len(logged) == 1 and f"(request {reference})" in logged[0].getMessage()
+
+
+def test_each_request_is_logged_once_without_its_query_string(client, caplog):
+    caplog.set_level("INFO", "portal.request")
+    response = client.get("/en/jobs/?q=ada.tremblay@example.ca")
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "portal.request"]
+    assert line == {
+        "request_id": response.headers["X-Request-Id"],
+        "method": "GET",
+        "path": "/en/jobs/",
+        "endpoint": "public.jobs",
+        "status": 200,
+        "ms": line["ms"],
+    }
+    assert "ada" not in caplog.text
 
 
 def test_old_alias_redirects_to_the_page(make_app, content_tree):

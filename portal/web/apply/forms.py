@@ -6,6 +6,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
@@ -15,8 +16,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
 from ...content.model import Question, QuestionType
+from ...domain import antivirus
 from ...domain.applications import Answer, EquityAnswers, Submission
-from ...domain.resumes import UploadRejected, check_resume
+from ...domain.resumes import UploadRejected, check_resume, screen
 from ...plumbing.i18n import format_file_size
 from ..forms import PortalForm
 
@@ -24,16 +26,55 @@ ABOUT_MAX_WORDS = 300
 LINK_FIELDS = 5
 TEXT_ANSWER_MAX_CHARS = 5000
 
-#: What to tell the candidate for each reason a file is refused.
+#: What to tell the candidate for each reason a file is refused (see portal.domain.resumes).
 UPLOAD_MESSAGES = {
     "missing": _l("Choose your résumé file"),
-    "type": _l("Your résumé must be a PDF, DOCX, DOC, ODT or TXT file"),
+    "type": _l("Your résumé must be a PDF, DOCX, ODT or TXT file"),
+    "legacy_doc": _l(
+        "Word 97–2003 documents (.doc) cannot be accepted. "
+        "Save your résumé as PDF or DOCX and choose it again"
+    ),
     "empty": _l("The file you chose is empty"),
     # i18n: %(size)s is a file size such as "5 MB".
     "size": _l("Your résumé must be smaller than %(size)s"),
     "content": _l(
         "The file’s content does not match its type. "
-        "Save your résumé again as PDF, DOCX, DOC, ODT or TXT and choose it again"
+        "Save your résumé again as PDF, DOCX, ODT or TXT and choose it again"
+    ),
+    "unreadable": _l(
+        "Your résumé could not be read: the file may be damaged. "
+        "Save it again as PDF, DOCX, ODT or TXT and choose it again"
+    ),
+    "encrypted": _l(
+        "Your résumé is protected by a password. Save a copy without a password and choose it again"
+    ),
+    "active_content": _l(
+        "Your résumé contains scripts or actions that run when it is opened, which we cannot accept. "
+        "Save it again as PDF (for example with “Print to PDF”) and choose it again"
+    ),
+    "attachment": _l(
+        "Your résumé has files attached or embedded in it, which we cannot accept. "
+        "Remove them, or save your résumé again as PDF, and choose it again"
+    ),
+    "macros": _l(
+        "Your résumé contains macros, which we cannot accept. "
+        "Save it as a Word document (.docx) without macros, or as PDF, and choose it again"
+    ),
+    "external_link": _l(
+        "Your résumé links to a template or another file outside it, which we cannot accept. "
+        "Save it again as PDF and choose it again"
+    ),
+    "too_complex": _l(
+        "Your résumé is too large or complex for us to check. "
+        "Save a shorter or simpler version as PDF and choose it again"
+    ),
+    "infected": _l(
+        "Our virus scan found a threat in your résumé, so it was not accepted. "
+        "Check your computer with up-to-date antivirus software, then choose a clean copy of your résumé"
+    ),
+    "scanner_unavailable": _l(
+        "We cannot check files for viruses right now, so your application was not sent. "
+        "Please try again in a few minutes"
     ),
 }
 
@@ -219,8 +260,15 @@ class ApplicationForm(PortalForm):
             raise ValidationError(UPLOAD_MESSAGES["missing"])
         # Read one byte more than allowed: enough to know it is too large.
         content = upload.stream.read(self.max_resume_bytes + 1)
+        config = current_app.config
         try:
-            self.checked_resume = check_resume(upload.filename, content, self.max_resume_bytes)
+            checked = check_resume(upload.filename, content, self.max_resume_bytes)
+            # Before anything is written: no transaction waits on the scanner.
+            self.checked_resume = screen(
+                checked,
+                antivirus.from_config(config),
+                when_unavailable=config["PORTAL_CLAMAV_UNAVAILABLE"],
+            )
         except UploadRejected as rejected:
             message = UPLOAD_MESSAGES[rejected.reason]
             if rejected.reason == "size":

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from ...domain import accounts
@@ -48,7 +49,11 @@ class StaffPrincipal:
 
 def init_app(app: Flask) -> None:
     """Set up Flask-Login for the staff pages."""
-    login_manager.init_app(app)
+    # Flask-Login's own context processor loads the user for every template,
+    # public pages included, which refreshes the staff session cookie there;
+    # templates get the lazy proxy instead, loaded only where a page uses it.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.user_loader(_load_principal)
     login_manager.unauthorized_handler(_to_sign_in)
     # No "remember me": a staff session lives in the session cookie only.
@@ -61,15 +66,37 @@ def _load_principal(token: str) -> StaffPrincipal | None:
     if time.time() - seen > idle:
         # Committed with the request that found the session idle.
         accounts.revoke(db.session, token)
+        g.staff_session_ended = "idle"
         return None
     found = accounts.session_user(db.session, token)
     if found is None:
         return None
+    staff_session, user = found
+    lifetime = timedelta(hours=current_app.config["PORTAL_STAFF_SESSION_HOURS"])
+    if datetime.now(UTC) - staff_session.created_at > lifetime:
+        accounts.revoke(db.session, token)
+        g.staff_session_ended = "lifetime"
+        return None
     session[_SEEN_KEY] = int(time.time())
-    return StaffPrincipal(found[1], token)
+    return StaffPrincipal(user, token)
 
 
 def _to_sign_in():
+    ended = g.pop("staff_session_ended", None)
+    if ended == "idle":
+        flash(
+            _(
+                "Your session ended after %(minutes)d minutes without activity. Sign in again.",
+                minutes=current_app.config["PORTAL_STAFF_IDLE_MINUTES"],
+            )
+        )
+    elif ended == "lifetime":
+        flash(
+            _(
+                "Your session ended: a session lasts at most %(hours)d hours. Sign in again.",
+                hours=current_app.config["PORTAL_STAFF_SESSION_HOURS"],
+            )
+        )
     return redirect(url_for("staff.sign_in", next=request.full_path.rstrip("?")))
 
 

@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ...domain.accounts import MIN_PASSWORD_LENGTH
+from ...domain.accounts import MAX_EMAIL_LENGTH, MIN_PASSWORD_LENGTH
 from ...domain.models import Role, Status
 from ...domain.review import BULK_TARGETS, SORTS
 from ..forms import PortalForm
@@ -25,8 +25,29 @@ from ..forms import PortalForm
 SORT_LABELS = {"newest": _l("Newest first"), "oldest": _l("Oldest first"), "name": _l("Name")}
 
 
+#: What to tell someone choosing a password that is refused.
+PASSWORD_REFUSALS = {
+    "password_too_short": _l("Use at least %(num)d characters", num=MIN_PASSWORD_LENGTH),
+    "password_too_common": _l(
+        "This password is too easy to guess: it is a common password, or made of words, names, dates "
+        "or your email address. Use a passphrase of several unrelated words."
+    ),
+}
+
+
+def password_refusal(code: str) -> str:
+    """Return the message for a refused password (``AccountError.code``)."""
+    return str(PASSWORD_REFUSALS.get(code, PASSWORD_REFUSALS["password_too_short"]))
+
+
 class SignInForm(PortalForm):
-    email = EmailField(_l("Email address"), validators=[InputRequired(_l("Enter your email address"))])
+    email = EmailField(
+        _l("Email address"),
+        validators=[
+            InputRequired(_l("Enter your email address")),
+            Length(max=MAX_EMAIL_LENGTH, message=_l("Use 320 characters or fewer")),
+        ],
+    )
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password"))])
 
 

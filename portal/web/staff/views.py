@@ -6,6 +6,7 @@ postings); the request commits once, after the view returns.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, time, timedelta
 
 from flask import (
@@ -22,10 +23,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ...content import content_store, current_index
 from ...content.translations import FindingKind, UnpairedReason, translation_report
-from ...domain import accounts, audit, review
+from ...domain import accounts, audit, resumes, review
 from ...domain.models import Status
 from ...domain.postings import posting_summaries, posting_title, question_labels
 from ...plumbing.config import timezone
@@ -43,6 +45,7 @@ from .forms import (
     PasswordForm,
     SignInForm,
     StatusForm,
+    password_refusal,
 )
 
 bp = Blueprint("staff", __name__)
@@ -68,7 +71,7 @@ def _now() -> datetime:
 def sign_in():
     """Sign a staff member in; one message for any wrong email or password."""
     form = SignInForm()
-    status = 200
+    status, retry_after = 200, None
     if form.validate_on_submit():
         try:
             user, token = accounts.authenticate(
@@ -77,14 +80,23 @@ def sign_in():
         except accounts.AccountError as error:
             # Returned normally, so the failed attempt is committed to the audit log.
             if error.code == "throttled":
-                form.form_errors.append(_("Too many failed attempts. Wait 15 minutes, then try again."))
+                minutes = max(1, math.ceil(error.retry_after / 60))
+                form.form_errors.append(
+                    ngettext(
+                        "Too many failed attempts. Try again in %(num)d minute.",
+                        "Too many failed attempts. Try again in %(num)d minutes.",
+                        minutes,
+                    )
+                )
                 status = 429
+                retry_after = error.retry_after
             else:
                 form.form_errors.append(_("The email address or password is not right."))
         else:
             auth.sign_in(user, token)
             return redirect(safe_next(request.args.get("next")) or url_for("staff.dashboard"))
-    return render_template("staff/sign_in.html", form=form), status
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return render_template("staff/sign_in.html", form=form), status, headers
 
 
 @localized_route(bp, "{staff}/{sign_out}", methods=["POST"])
@@ -115,7 +127,7 @@ def password():
             if error.code == "wrong_password":
                 form.current.errors.append(_("Your current password is not right"))
             else:
-                form.new.errors.append(_("Use at least %(num)d characters", num=accounts.MIN_PASSWORD_LENGTH))
+                form.new.errors.append(password_refusal(error.code))
         else:
             auth.forget_browser()
             flash(_("Your password is changed. Sign in with the new one."))
@@ -257,14 +269,24 @@ def add_note(application_id: int):
 @localized_route(bp, "{staff}/{applications}/<int:application_id>/resume")
 @access("staff")
 def resume(application_id: int):
-    """Send the résumé as a download, never shown inline; audited."""
-    found = review.open_resume(
-        db.session, staff_user(), database_id(application_id), now=_now(), ip_address=client_address()
-    )
+    """Send the résumé as a download, never shown inline; audited. A résumé
+    waiting for the virus scanner is refused (409) on its application's page."""
+    try:
+        found = review.open_resume(
+            db.session, staff_user(), database_id(application_id), now=_now(), ip_address=client_address()
+        )
+    except review.ReviewError:
+        flash(_("This résumé has not been scanned for viruses yet: it can be downloaded once it has."))
+        application = review.open_application(
+            db.session, staff_user(), database_id(application_id), now=_now(), ip_address=client_address()
+        )
+        return _render_application(application), 409
     if found is None:
         abort(404)
     response = Response(found.content, mimetype=found.media_type)
-    response.headers.set("Content-Disposition", "attachment", filename=found.filename)
+    # An ASCII fallback and the UTF-8 name (RFC 6266): a header of
+    # non-Latin-1 characters would make the WSGI server fail the response.
+    response.headers.set("Content-Disposition", "attachment", **resumes.download_names(found.filename))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

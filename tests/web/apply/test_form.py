@@ -190,8 +190,16 @@ def odt() -> bytes:
     return buffer.getvalue()
 
 
+def plain_zip() -> bytes:
+    """A ZIP archive that is no document package."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.txt", "Ada Tremblay")
+    return buffer.getvalue()
+
+
 def doc() -> bytes:
-    """An OLE2 compound file whose first sector is a Word document's."""
+    """An OLE2 compound file whose first sector is a Word document's (refused)."""
     header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1".ljust(512, b"\0")
     return (header + b"\xec\xa5\xc1\x00").ljust(1024, b"\0")
 
@@ -251,7 +259,7 @@ def test_form_page_heading_language_and_toggle(client, page, lang):
     result = page(client.get(FORM[lang]), lang=lang)
     assert result.h1 == APPLY_HEADING[lang].format(title=TITLE[lang])
     assert result.toggle() == {OTHER[lang]: FORM[OTHER[lang]]}
-    assert result.response.headers["Cache-Control"] == "no-store"
+    assert result.response.cache_control.no_store
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -284,8 +292,10 @@ def test_file_types_and_size_limit_are_stated(client, page, lang, size):
     hint = soup.find(id="resume-hint")
     assert "resume-hint" in resume["aria-describedby"].split()
     text = hint.get_text(" ", strip=True)
-    for kind in ("PDF", "DOCX", "DOC", "ODT", "TXT"):
+    for kind in ("PDF", "DOCX", "ODT", "TXT"):
         assert kind in text
+    assert "DOC," not in text, "legacy Word files are refused"
+    assert "(.doc)" in text, "the hint says what to do with a legacy Word file"
     assert re.search(size, text), text
 
 
@@ -614,7 +624,6 @@ def test_about_of_exactly_300_words_is_accepted(db_app, application_form):
         ("CV-Ada.PDF", PDF, "application/pdf"),
         ("cv.docx", docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         ("cv.odt", odt(), "application/vnd.oasis.opendocument.text"),
-        ("cv.doc", doc(), "application/msword"),
         ("cv.txt", TEXT, "text/plain; charset=utf-8"),
     ],
 )
@@ -635,14 +644,12 @@ REFUSED = {
     "Windows program named .pdf": ("cv.pdf", EXE, "The file’s content does not match its type"),
     "HTML named .txt": ("cv.txt", HTML, "The file’s content does not match its type"),
     "PDF named .docx": ("cv.docx", PDF, "The file’s content does not match its type"),
-    "plain ZIP named .docx": (
-        "cv.docx",
-        b"PK\x03\x04" + b"\0" * 100,
-        "The file’s content does not match its type",
-    ),
+    "plain ZIP named .docx": ("cv.docx", plain_zip(), "The file’s content does not match its type"),
+    "damaged ZIP named .docx": ("cv.docx", b"PK\x03\x04" + b"\0" * 100, "Your résumé could not be read"),
     "empty file": ("cv.pdf", b"", "The file you chose is empty"),
-    "program": ("cv.exe", EXE, "Your résumé must be a PDF, DOCX, DOC, ODT or TXT file"),
-    "no extension": ("cv", PDF, "Your résumé must be a PDF, DOCX, DOC, ODT or TXT file"),
+    "program": ("cv.exe", EXE, "Your résumé must be a PDF, DOCX, ODT or TXT file"),
+    "no extension": ("cv", PDF, "Your résumé must be a PDF, DOCX, ODT or TXT file"),
+    "legacy Word document": ("cv.doc", doc(), "Word 97–2003 documents (.doc) cannot be accepted"),
 }
 
 
@@ -663,7 +670,7 @@ def test_resume_whose_content_or_name_is_wrong_is_refused(db_app, application_fo
     ("filename", "content", "french"),
     [
         ("cv.pdf", HTML, "Le contenu du fichier ne correspond pas à son type."),
-        ("cv.exe", EXE, "Votre curriculum vitæ doit être un fichier PDF, DOCX, DOC, ODT ou TXT"),
+        ("cv.exe", EXE, "Votre curriculum vitæ doit être un fichier PDF, DOCX, ODT ou TXT"),
         ("cv.pdf", b"", "Le fichier choisi est vide"),
     ],
     ids=["html-as-pdf", "exe", "empty"],

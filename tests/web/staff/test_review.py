@@ -12,12 +12,14 @@ import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from bs4 import BeautifulSoup
 from flask import request_finished
 from flask_babel import format_datetime
 from sqlalchemy import func, select
+from werkzeug.http import parse_options_header
 
 from portal.domain import accounts, review
 from portal.domain.models import (
@@ -786,7 +788,44 @@ def test_the_resume_is_a_download_with_its_stored_type(db_app, staff, filename, 
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment") and filename in disposition
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.cache_control.no_store
+
+
+#: (stored name, the ASCII fallback every WSGI server can send)
+NAMES = {
+    "apostrophe and accent": ("CV d’Amélie.pdf", "CV d'Amelie.pdf"),
+    "dash and diaereses": ("CV – Éloïse.pdf", "CV - Eloise.pdf"),
+    "Cyrillic": ("Резюме Ольга.pdf", "resume.pdf"),
+    "CJK": ("履歴書 山田.pdf", "resume.pdf"),
+    "emoji": ("CV 🚀 Zoé.pdf", "CV _ Zoe.pdf"),
+    "quotes and semicolon": ('CV "Ada"; x.pdf', "CV _Ada_; x.pdf"),
+}
+
+
+@pytest.mark.parametrize("case", list(NAMES))
+def test_a_resume_with_any_name_downloads_with_an_ascii_header(db_app, staff, case):
+    """RFC 6266: a plain ASCII filename and the real one in filename* (UTF-8,
+    percent-encoded), so the header is one every WSGI server sends."""
+    filename, fallback = NAMES[case]
+    resume = Resume(
+        filename=filename,
+        media_type="application/pdf",
+        size=len(PDF),
+        sha256=hashlib.sha256(PDF).hexdigest(),
+        content=PDF,
+    )
+    (application_id,) = insert(db_app, new_application(HEAD, resume=resume))
+    response = staff.client(staff.assigned).get(app_url(application_id, tail="resume"))
+    assert response.status_code == 200 and response.data == PDF
+    disposition = response.headers["Content-Disposition"]
+    disposition.encode("ascii")  # nothing a server would have to encode
+    plain = re.fullmatch(r'attachment; filename=("[^"]*"|[^";]*); filename\*=(.*)', disposition)
+    assert plain is not None, disposition
+    assert plain[1].strip('"') == fallback
+    assert plain[2] == "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")
+    # What a browser reads from it: the real name.
+    assert parse_options_header(disposition)[1]["filename"] == filename
+    assert [event.application_id for event in audit_events(db_app, "download_resume")] == [application_id]
 
 
 STAFF_PATHS = [
@@ -813,11 +852,11 @@ def test_staff_responses_are_never_stored(db_app, staff, subtests):
             response = client.get(path.format(id=application_id))
             response.get_data()  # read it all, as a browser does (the export is streamed)
             assert response.status_code == 200
-            assert response.headers["Cache-Control"] == "no-store"
+            assert response.cache_control.no_store
 
 
 def test_the_sign_in_page_is_never_stored(db_app, staff):
-    assert staff.client(None).get("/en/staff/sign-in").headers["Cache-Control"] == "no-store"
+    assert staff.client(None).get("/en/staff/sign-in").cache_control.no_store
 
 
 # 7. CSV export ------------------------------------------------------------------
