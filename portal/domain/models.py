@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..plumbing.db import EnumText, UTCDateTime, db
+from . import limits
 
 
 class Status(StrEnum):
@@ -102,17 +103,23 @@ class Application(db.Model):
     posting_lang: Mapped[str] = mapped_column(String(10))
     posting_slug: Mapped[str] = mapped_column(String(300))
     posting_title: Mapped[str] = mapped_column(String(500))
-    full_name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(320), index=True)
-    phone: Mapped[str | None] = mapped_column(String(50))
-    pronouns: Mapped[str | None] = mapped_column(String(50))
+    full_name: Mapped[str] = mapped_column(String(limits.FULL_NAME))
+    email: Mapped[str] = mapped_column(String(limits.EMAIL), index=True)
+    phone: Mapped[str | None] = mapped_column(String(limits.PHONE))
+    pronouns: Mapped[str | None] = mapped_column(String(limits.PRONOUNS))
     preferred_language: Mapped[str] = mapped_column(String(10))
-    about: Mapped[str] = mapped_column(Text, default="")
-    accommodation: Mapped[str | None] = mapped_column(Text)
+    about: Mapped[str] = mapped_column(String(limits.ABOUT), default="")
+    accommodation: Mapped[str | None] = mapped_column(String(limits.ACCOMMODATION))
     keep_for_future: Mapped[bool] = mapped_column(Boolean, default=False)
     privacy_notice_version: Mapped[str] = mapped_column(String(50))
     status: Mapped[Status] = mapped_column(EnumText(Status), default=Status.RECEIVED)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Why the submission looks automated (comma-separated: ``honeypot``, ``too_fast``);
+    #: shown to staff, never a reason to refuse.
+    flags: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: The last administrative use (status change, note, résumé download): with the
+    #: posting's closing date, it starts the retention clock.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     status_changes: Mapped[list[StatusChange]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="StatusChange.changed_at"
@@ -137,7 +144,7 @@ class ApplicationLink(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    url: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(limits.LINK))
 
 
 class ScreeningAnswer(db.Model):
@@ -151,7 +158,7 @@ class ScreeningAnswer(db.Model):
     question_id: Mapped[str] = mapped_column(String(100))
     question_label: Mapped[str] = mapped_column(Text)
     #: "yes"/"no", a choice id, or the text written.
-    answer: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(String(limits.TEXT_ANSWER), default="")
     #: What the candidate saw for that answer ("Oui", the choice's label...).
     answer_label: Mapped[str] = mapped_column(Text, default="")
 
@@ -219,6 +226,9 @@ class OutboxEmail(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     #: Set while one sender works on the email, so two senders never both send it.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Made once, when the email is written: a copy sent again after a crash
+    #: carries the same Message-ID, so mail servers and clients drop it.
+    message_id: Mapped[str | None] = mapped_column(String(255))
 
 
 class StaffUser(db.Model):
@@ -233,6 +243,10 @@ class StaffUser(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The base32 secret of the authenticator app, once enrolment is confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The last time step accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     assignments: Mapped[list[Assignment]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="Assignment.posting_key"
@@ -276,7 +290,7 @@ class StatusChange(db.Model):
     from_status: Mapped[Status] = mapped_column(EnumText(Status))
     to_status: Mapped[Status] = mapped_column(EnumText(Status))
     #: The record of decision: required for a rejection.
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(String(limits.DECISION_REASON), default="")
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -291,7 +305,7 @@ class Note(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(String(limits.NOTE))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     author: Mapped[StaffUser | None] = relationship()
@@ -316,6 +330,11 @@ class AuditEvent(db.Model):
     application_id: Mapped[int | None] = mapped_column(Integer, index=True)
     posting_key: Mapped[str | None] = mapped_column(String(300))
     ip_address: Mapped[str] = mapped_column(String(64), default="")
+    #: The actor's role when it happened (``admin``, ``reviewer``; empty for
+    #: the public, a command, or an unknown account).
+    role: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    #: ``done``, ``refused`` (denied access, refused CSRF token) or ``failed``.
+    outcome: Mapped[str] = mapped_column(String(20), default="done", server_default="done")
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -326,3 +345,47 @@ class PostingClosure(db.Model):
 
     posting_key: Mapped[str] = mapped_column(String(300), primary_key=True)
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that signs in instead of the authenticator app; only its hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AccountToken(db.Model):
+    """A single-use, expiring link sent by email: an invitation to set a first
+    password, or a password reset. The link holds the token; only its hash is kept."""
+
+    __tablename__ = "account_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    #: ``invitation`` or ``reset``.
+    purpose: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LegalHold(db.Model):
+    """Keeps an application, or every application to a posting, from being
+    purged while a complaint, an access request or litigation is open."""
+
+    __tablename__ = "legal_hold"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Exactly one of the two is set.
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), index=True
+    )
+    posting_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    reason: Mapped[str] = mapped_column(String(limits.HOLD_REASON))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    placed_by: Mapped[str] = mapped_column(String(320))
