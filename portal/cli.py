@@ -17,11 +17,11 @@ from flask.cli import AppGroup
 
 from .content import Severity, content_roots, current_index, load_index
 from .content.translations import DEFAULT_STALE_DAYS, translation_report
-from .domain import accounts, antivirus, mail, resumes, retention
+from .domain import accounts, antivirus, limits, mail, resumes, retention, second_factor
 from .domain.models import Role
 from .plumbing import catalogs
 from .plumbing.config import PROJECT_ROOT, timezone
-from .plumbing.db import db, schema_state, transaction
+from .plumbing.db import db, one_at_a_time, schema_state, transaction
 from .plumbing.i18n import translation_directory
 
 content_cli = AppGroup("content", help="Check the job postings and blog stories.")
@@ -247,10 +247,27 @@ def staff_disable(email: str) -> None:
     click.echo(f"{user.email} is disabled and signed out.")
 
 
+@staff_cli.command("reset-second-factor")
+@click.argument("email")
+@needs_database
+def staff_reset_second_factor(email: str) -> None:
+    """Remove EMAIL's two-step sign-in (a lost phone and recovery codes);
+    its sessions end and it sets it up again at its next sign-in if required."""
+    user = _account_or_exit(email)
+    try:
+        with transaction() as session:
+            second_factor.reset(session, user, by=None, now=datetime.now(UTC))
+    except second_factor.SecondFactorError:
+        click.echo(f"{user.email} does not use two-step sign-in.", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"Two-step sign-in of {user.email} is reset; its sessions are signed out.")
+
+
 _ACCOUNT_MESSAGES = {
     "password_too_short": f"The password must have at least {accounts.MIN_PASSWORD_LENGTH} characters.",
     "password_too_common": "That password is too easy to guess (a common password, or words, names, dates "
     "or the email address): use a passphrase of several unrelated words.",
+    "password_too_long": f"The password must have at most {limits.PASSWORD} characters.",
     "email_taken": "A staff account already has that email.",
     "invalid_email": "That is not an email address.",
     "unknown_role": "The role must be admin or reviewer.",
@@ -262,13 +279,15 @@ _ACCOUNT_MESSAGES = {
     "--older-than",
     "older_than",
     default=None,
-    help="Delete applications to postings closed longer ago than this (2y, 18m, 90d). "
+    help="Delete applications whose clock (the later of their posting's closing and their last "
+    "use) started longer ago than this (2y, 18m, 90d; calendar years and months). "
     "Default: PORTAL_RETENTION_PERIOD.",
 )
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; change nothing.")
 @needs_database
 def retention_purge(older_than: str | None, dry_run: bool) -> None:
-    """Delete old applications with their files, answers and equity responses."""
+    """Delete old applications with their files, answers and equity responses;
+    applications under a legal hold are kept."""
     config = current_app.config
     try:
         period = retention.parse_period(older_than or config["PORTAL_RETENTION_PERIOD"])
@@ -277,6 +296,7 @@ def retention_purge(older_than: str | None, dry_run: bool) -> None:
         click.echo(str(error), err=True)
         raise SystemExit(2) from None
     with transaction() as session:
+        one_at_a_time(session, "retention purge")
         report = retention.purge(
             session,
             current_index(),
@@ -290,6 +310,7 @@ def retention_purge(older_than: str | None, dry_run: bool) -> None:
     for key, count in sorted(report.applications.items()):
         click.echo(f"{key}: {count}")
     click.echo(f"{verb} {report.total} applications; {report.kept_open} belong to open postings")
+    click.echo(f"{report.held} under a legal hold ({report.held_due} of them past their period, kept)")
 
 
 resumes_cli = AppGroup("resumes", help="Scan the résumés held while the virus scanner was down.")

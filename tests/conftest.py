@@ -403,6 +403,12 @@ def application_form():
     return fill
 
 
+def notice_version() -> str:
+    """The version of the bundled privacy notice, which each application stores."""
+    front = (PROJECT_ROOT / "privacy" / "en.md").read_text(encoding="utf-8").split("---")[1]
+    return re.search(r"^version: '([^']+)'", front, re.M).group(1)
+
+
 STAFF_PASSWORD = "correct horse battery staple"
 
 

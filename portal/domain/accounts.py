@@ -106,6 +106,26 @@ def create_user(session: Session, email: str, password: str, role: str, *, now: 
     return user
 
 
+def create_invited_user(session: Session, email: str, role: str, *, now: datetime) -> StaffUser:
+    """Create an account with no usable password yet (it is set from the
+    invitation link); the email must be new and the role known."""
+    role = _role(role)
+    email = normalise_email(email)
+    if "@" not in email or len(email) > MAX_EMAIL_LENGTH:
+        raise AccountError("invalid_email")
+    if find_user(session, email) is not None:
+        raise AccountError("email_taken")
+    user = StaffUser(email=email, password_hash=passwords.UNUSABLE, role=role, active=True, created_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def has_password(user: StaffUser) -> bool:
+    """Tell whether the account has set a password (an invited one has not yet)."""
+    return passwords.usable(user.password_hash)
+
+
 def check_password(user: StaffUser, password: str) -> bool:
     """Tell whether ``password`` is the account's current password."""
     return passwords.verify(user.password_hash, password, _method())
@@ -225,44 +245,81 @@ def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def authenticate(
+def check_credentials(
     session: Session, email: str, password: str, ip_address: str, now: datetime
-) -> tuple[StaffUser, str]:
-    """Check the credentials and open a new server-side session.
+) -> StaffUser:
+    """Check an email and password (the first step of signing in).
 
-    Returns ``(user, token)``: the token goes into the browser's cookie.
     Raises AccountError("throttled", retry_after=seconds) or
     AccountError("invalid"); the same "invalid" for an unknown email, a wrong
-    password or a disabled account. Every attempt is audited. A password
-    hashed the old way (or more cheaply than configured) is hashed again.
+    password, a disabled account or one whose invitation is not accepted, and
+    each takes as long. Failures and refusals are audited. A password hashed
+    the old way (or more cheaply than configured) is hashed again.
     """
     email = normalise_email(email)[:MAX_EMAIL_LENGTH]
+    check_wait(session, email, ip_address, now)
+    user = find_user(session, email)
+    stored = user.password_hash if user and passwords.usable(user.password_hash) else None
+    valid = passwords.verify(stored or _dummy_hash(_method()), password, _method()) and stored is not None
+    if user is None or not valid or not user.active:
+        record_failure(session, email, ip_address, now, user)
+        raise AccountError("invalid")
+    if passwords.needs_rehash(user.password_hash, _method()):
+        user.password_hash = passwords.hash_password(password, _method())
+    return user
+
+
+def check_wait(session: Session, email: str, ip_address: str, now: datetime) -> None:
+    """Raise AccountError("throttled") (audited) while this account and
+    address must wait before another try."""
     wait = sign_in_wait(session, email, ip_address, now)
     if wait:
         audit.record(session, "sign_in_refused", actor=email, ip_address=ip_address, at=now)
         raise AccountError("throttled", retry_after=int(wait.total_seconds()) + 1)
-    user = find_user(session, email)
-    valid = passwords.verify(user.password_hash if user else _dummy_hash(_method()), password, _method())
-    if user is None or not valid or not user.active:
-        audit.record(
-            session,
-            "sign_in_failed",
-            actor=email,
-            ip_address=ip_address,
-            at=now,
-            staff_user_id=user.id if user else None,
-        )
-        raise AccountError("invalid")
-    if passwords.needs_rehash(user.password_hash, _method()):
-        user.password_hash = passwords.hash_password(password, _method())
+
+
+def record_failure(
+    session: Session, email: str, ip_address: str, now: datetime, user: StaffUser | None, detail: str = ""
+) -> None:
+    """Audit a failed sign-in step; failures count toward sign_in_wait."""
+    audit.record(
+        session,
+        "sign_in_failed",
+        actor=email,
+        ip_address=ip_address,
+        at=now,
+        staff_user_id=user.id if user else None,
+        detail=detail,
+    )
+
+
+def open_session(session: Session, user: StaffUser, ip_address: str, now: datetime) -> str:
+    """Open a new server-side session for ``user`` (audited as a sign-in);
+    return its token, which goes into the browser's cookie."""
     token = secrets.token_urlsafe(32)
     session.add(
         StaffSession(token_hash=_digest(token), staff_user_id=user.id, created_at=now, last_seen_at=now)
     )
     user.last_sign_in_at = now
-    audit.record(session, "sign_in", actor=email, staff_user_id=user.id, ip_address=ip_address, at=now)
+    audit.record(session, "sign_in", actor=user.email, staff_user_id=user.id, ip_address=ip_address, at=now)
     session.flush()
-    return user, token
+    return token
+
+
+def authenticate(
+    session: Session, email: str, password: str, ip_address: str, now: datetime
+) -> tuple[StaffUser, str]:
+    """Check the credentials and open a new server-side session at once (an
+    account without a second factor); return ``(user, token)``. Raises as
+    check_credentials does."""
+    user = check_credentials(session, email, password, ip_address, now)
+    return user, open_session(session, user, ip_address, now)
+
+
+def password_stamp(user: StaffUser) -> str:
+    """Return a short fingerprint of the account's password hash: a pending
+    sign-in step carries it, so a password change voids the step."""
+    return _digest(f"stamp:{user.id}:{user.password_hash}")[:24]
 
 
 def session_user(session: Session, token: str) -> tuple[StaffSession, StaffUser] | None:

@@ -8,22 +8,54 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..content import Document
 from ..content.model import Question
-from . import mail
+from . import limits, mail
 from .models import Application, ApplicationLink, EquityResponse, Resume, ScreeningAnswer, Status
 from .resumes import CheckedFile
 
 #: No 0/O, 1/I/L: a reference read over the phone is not misheard.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+#: Signs that a submission may be automated, with what staff are told: stored
+#: with the application and shown to staff, never a reason to refuse it.
+FLAGS = {
+    "honeypot": (
+        _l("Hidden field filled in"),
+        _l(
+            "A field that people do not see, labelled “Leave this field empty”, was filled in: "
+            "automated programs fill in every field."
+        ),
+    ),
+    "too_fast": (
+        _l("Sent too fast"),
+        _l(
+            "The form was sent within seconds of being opened, or without the time it was opened: "
+            "people take longer to fill it in."
+        ),
+    ),
+}
+#: The sizes of the columns that hold the form's token and the language code.
+SUBMISSION_TOKEN_LENGTH = 64
+LANGUAGE_CODE_LENGTH = 10
 
 
 class ApplicationsClosed(Exception):
     """The posting does not take applications (closed, hidden or a draft)."""
+
+
+class TooLong(ValueError):
+    """A value of the submission is longer than its column allows (the form
+    should have said so: this is the last guard before the database)."""
+
+    def __init__(self, field: str, limit: int) -> None:
+        super().__init__(f"{field} is longer than {limit} characters")
+        self.field = field
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -69,12 +101,19 @@ class Submission:
     links: tuple[str, ...] = ()
     answers: tuple[Answer, ...] = ()
     equity: EquityAnswers = EquityAnswers()
+    #: Signs of automation (keys of FLAGS).
+    flags: tuple[str, ...] = ()
 
 
 def new_reference() -> str:
     """Return an unguessable, human-friendly reference like ``7KQ4-M9XP-2HTD``."""
     characters = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(12))
     return "-".join(characters[i : i + 4] for i in range(0, 12, 4))
+
+
+def flags_of(application: Application) -> list[str]:
+    """Return the signs of automation stored with an application (keys of FLAGS)."""
+    return [flag for flag in (application.flags or "").split(",") if flag in FLAGS]
 
 
 def find_by_reference(session: Session, reference: str) -> Application | None:
@@ -102,8 +141,10 @@ def submit(
 
     Returns ``(application, created)``: a form sent twice (double click,
     re-sent POST) returns the first application with ``created`` False.
-    Raises ApplicationsClosed when the posting takes no applications at ``now``.
+    Raises ApplicationsClosed when the posting takes no applications at ``now``,
+    TooLong when a value is over its cap (then nothing is stored).
     """
+    check_lengths(submission)
     existing = find_by_token(session, submission.submission_token)
     if existing is not None:
         return existing, False
@@ -150,6 +191,25 @@ def submit(
     return application, True
 
 
+def check_lengths(submission: Submission) -> None:
+    """Raise TooLong for the first value longer than its cap in ``limits``."""
+    values = [
+        ("submission_token", submission.submission_token, SUBMISSION_TOKEN_LENGTH),
+        ("full_name", submission.full_name, limits.FULL_NAME),
+        ("email", submission.email, limits.EMAIL),
+        ("phone", submission.phone, limits.PHONE),
+        ("pronouns", submission.pronouns, limits.PRONOUNS),
+        ("preferred_language", submission.preferred_language, LANGUAGE_CODE_LENGTH),
+        ("about", submission.about, limits.ABOUT),
+        ("accommodation", submission.accommodation, limits.ACCOMMODATION),
+        *((f"links[{i}]", link, limits.LINK) for i, link in enumerate(submission.links)),
+        *((f"answers[{i}]", a.value, limits.TEXT_ANSWER) for i, a in enumerate(submission.answers)),
+    ]
+    for field, value, limit in values:
+        if len(value) > limit:
+            raise TooLong(field, limit)
+
+
 def _build(posting: Document, submission: Submission, version: str, now: datetime) -> Application:
     resume = submission.resume
     return Application(
@@ -170,6 +230,7 @@ def _build(posting: Document, submission: Submission, version: str, now: datetim
         privacy_notice_version=version,
         status=Status.RECEIVED,
         submitted_at=now,
+        flags=",".join(flag for flag in FLAGS if flag in submission.flags),
         links=[ApplicationLink(position=i, url=url) for i, url in enumerate(submission.links)],
         answers=[
             ScreeningAnswer(

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent
+from .models import AuditEvent, StaffUser
 
 #: Every action the portal records, with how it is named to admins.
 ACTION_LABELS = {
@@ -18,6 +18,15 @@ ACTION_LABELS = {
     "sign_in_refused": _l("Sign-in refused (too many failures)"),
     "sign_out": _l("Signed out"),
     "password_changed": _l("Changed their password"),
+    "password_reset_requested": _l("Asked for a password reset link"),
+    "password_reset": _l("Set a new password from a reset link"),
+    "second_factor_enabled": _l("Turned on two-step sign-in"),
+    "second_factor_disabled": _l("Turned off two-step sign-in"),
+    "recovery_codes_renewed": _l("Made new recovery codes"),
+    "recovery_code_used": _l("Signed in with a recovery code"),
+    "second_factor_reset": _l("Reset another account's two-step sign-in"),
+    "invitation_sent": _l("Invited a staff member"),
+    "invitation_accepted": _l("Accepted an invitation"),
     "view_application": _l("Viewed an application"),
     "download_resume": _l("Downloaded a résumé"),
     "delete_infected_resume": _l("Deleted a résumé the virus scanner flagged"),
@@ -27,8 +36,27 @@ ACTION_LABELS = {
     "view_equity_report": _l("Viewed the equity report"),
     "manage_staff": _l("Changed a staff account"),
     "purge": _l("Purged old applications"),
+    "place_legal_hold": _l("Placed a legal hold"),
+    "release_legal_hold": _l("Released a legal hold"),
+    "access_refused": _l("Was refused a page"),
+    "csrf_refused": _l("Sent a form that had expired or was forged (refused)"),
 }
 ACTIONS = tuple(ACTION_LABELS)
+#: How an action turned out: done, refused (denied access, a refused form, a
+#: throttled sign-in) or failed (a wrong password or code).
+OUTCOME_LABELS = {
+    "done": _l("Done"),
+    "refused": _l("Refused"),
+    "failed": _l("Failed"),
+}
+OUTCOMES = tuple(OUTCOME_LABELS)
+#: The outcome of actions that are never simply "done".
+DEFAULT_OUTCOMES = {
+    "sign_in_failed": "failed",
+    "sign_in_refused": "refused",
+    "access_refused": "refused",
+    "csrf_refused": "refused",
+}
 PAGE_SIZE = 100
 #: Deeper pages are reached by narrowing the filters.
 MAX_PAGE = 10_000
@@ -40,20 +68,36 @@ def record(
     *,
     actor: str = "",
     staff_user_id: int | None = None,
+    role: str | None = None,
+    outcome: str | None = None,
     application_id: int | None = None,
     posting_key: str | None = None,
     ip_address: str = "",
     detail: str = "",
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Add one audit entry to the caller's transaction."""
+    """Add one audit entry to the caller's transaction.
+
+    ``role`` is the actor's role at that moment; without one it is read from
+    the account ``staff_user_id`` names (empty for the public, a command or an
+    unknown account). ``outcome`` defaults to the action's usual one
+    (DEFAULT_OUTCOMES, else "done").
+    """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    outcome = outcome or DEFAULT_OUTCOMES.get(action, "done")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown audit outcome {outcome!r}")
+    if role is None:
+        account = session.get(StaffUser, staff_user_id) if staff_user_id is not None else None
+        role = str(account.role) if account is not None else ""
     event = AuditEvent(
         at=at or datetime.now(UTC),
         action=action,
         actor=actor[:320],
         staff_user_id=staff_user_id,
+        role=str(role)[:20],
+        outcome=outcome,
         application_id=application_id,
         posting_key=posting_key,
         ip_address=ip_address[:64],
@@ -69,6 +113,7 @@ class AuditFilter:
 
     action: str = ""
     actor: str = ""
+    outcome: str = ""
     application_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -79,6 +124,8 @@ def query(filters: AuditFilter) -> Select:
     statement = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if filters.action:
         statement = statement.where(AuditEvent.action == filters.action)
+    if filters.outcome:
+        statement = statement.where(AuditEvent.outcome == filters.outcome)
     if filters.actor:
         statement = statement.where(AuditEvent.actor.ilike(f"%{_escape_like(filters.actor)}%", escape="\\"))
     if filters.application_id is not None:

@@ -4,7 +4,11 @@
 sends what a request queued once that request has committed (never before).
 Delivery claims each email before sending, so several app servers or a
 ``flask outbox send`` running beside them never send one twice, and a failed
-send stays in the outbox for the next try.
+send stays in the outbox for the next try. No database transaction is open
+while an SMTP server is talked to. Each email has one Message-ID, made when it
+is written, so in the one case where it can leave twice (a sender killed after
+the server accepted it, before the send was recorded, which is done at once)
+both copies are the same message to the recipient's mail system.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -29,6 +34,12 @@ from .models import OutboxEmail
 logger = logging.getLogger("portal.mail")
 #: A claim older than this is taken to belong to a sender that died.
 CLAIM_TIMEOUT = timedelta(minutes=10)
+#: Seconds a server process waits, after a response, for the emails that
+#: request queued; a slower SMTP server goes on in the background.
+AFTER_RESPONSE_WAIT = 2.0
+#: Set in a process while its SMTP server is slower than that: its workers
+#: stop waiting at all until a delivery succeeds again.
+_smtp_slow = threading.Event()
 #: Where a session keeps the emails queued in its current transaction.
 _QUEUED = "portal.mail.queued"
 
@@ -60,10 +71,16 @@ def queue(
         body_html=body_html,
         created_at=datetime.now(UTC),
         attempts=0,
+        message_id=new_message_id(current_app.config),
     )
     session.add(email)
     session.info.setdefault(_QUEUED, []).append(email)
     return email
+
+
+def new_message_id(config) -> str:
+    """Return a new, unique Message-ID in the sender's domain."""
+    return make_msgid(domain=config["PORTAL_MAIL_FROM"].rsplit("@", 1)[-1].strip(">").strip())
 
 
 def take_queued(session: Session) -> list[OutboxEmail]:
@@ -90,33 +107,47 @@ def deliver(session: Session, config, ids: Iterable[int] | None = None) -> Deliv
     sent = failed = skipped = 0
     for email_id in due:
         with transaction(session):
-            message = (
-                _message(session.get(OutboxEmail, email_id), config) if _claim(session, email_id) else None
-            )
+            message = _message(session, email_id, config) if _claim(session, email_id, config) else None
         if message is None:
             skipped += 1
             continue
-        # Sent outside any transaction: SQLite writers never wait on an SMTP server.
+        recorded = False
+
+        def record_sent(email_id: int = email_id) -> None:
+            nonlocal recorded
+            with transaction(session):
+                _record(session, email_id, None)
+            recorded = True
+
+        # Sent outside any transaction: SQLite writers never wait on an SMTP
+        # server. The send is recorded as soon as the server has accepted it.
         try:
-            _send(message, config)
+            _send(message, config, accepted=record_sent)
         except (OSError, smtplib.SMTPException) as error:
-            error_text = f"{type(error).__name__}: {error}"[:1000]
+            if recorded:
+                # Only the goodbye (QUIT) failed: the email had been accepted.
+                sent += 1
+                continue
             failed += 1
             # An address is personal data, and SMTP errors may quote one: the log
             # names the email by id and the error by kind (the outbox keeps the rest).
             logger.warning("email %s not sent: %s", email_id, type(error).__name__)
+            with transaction(session):
+                _record(session, email_id, f"{type(error).__name__}: {error}"[:1000])
         else:
-            error_text = None
             sent += 1
-        with transaction(session):
-            email = session.get(OutboxEmail, email_id)
-            email.attempts += 1
-            email.last_error = error_text
-            if error_text is None:
-                email.sent_at = datetime.now(UTC)
-            else:
-                email.claimed_at = None
     return DeliveryReport(sent, failed, skipped)
+
+
+def _record(session: Session, email_id: int, error_text: str | None) -> None:
+    """Record one try: sent (``error_text`` None) or failed, and free for the next run."""
+    email = session.get(OutboxEmail, email_id)
+    email.attempts += 1
+    email.last_error = error_text
+    if error_text is None:
+        email.sent_at = datetime.now(UTC)
+    else:
+        email.claimed_at = None
 
 
 def _due_ids(session: Session, ids: Iterable[int] | None) -> list[int]:
@@ -126,10 +157,13 @@ def _due_ids(session: Session, ids: Iterable[int] | None) -> list[int]:
     return list(session.scalars(query))
 
 
-def _claim(session: Session, email_id: int) -> bool:
-    """Mark the email as being sent by this sender; False if another has it."""
+def _claim(session: Session, email_id: int, config) -> bool:
+    """Mark the email as being sent by this sender; False if another has it.
+
+    An email written before Message-IDs were kept gets its own now, once.
+    """
     now = datetime.now(UTC)
-    return (
+    claimed = (
         session.execute(
             update(OutboxEmail)
             .where(
@@ -141,14 +175,22 @@ def _claim(session: Session, email_id: int) -> bool:
         ).rowcount
         == 1
     )
+    if claimed:
+        session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == email_id, OutboxEmail.message_id.is_(None))
+            .values(message_id=new_message_id(config))
+        )
+    return claimed
 
 
-def _message(email: OutboxEmail, config) -> EmailMessage:
+def _message(session: Session, email_id: int, config) -> EmailMessage:
+    email = session.get(OutboxEmail, email_id, populate_existing=True)
     message = EmailMessage()
     message["Subject"] = email.subject
     message["From"] = config["PORTAL_MAIL_FROM"]
     message["To"] = email.recipient
-    message["Message-ID"] = make_msgid(domain=config["PORTAL_MAIL_FROM"].rsplit("@", 1)[-1].strip(">"))
+    message["Message-ID"] = email.message_id
     message.set_content(email.body_text)
     message.add_alternative(email.body_html, subtype="html")
     # After set_content, which drops the Content-* headers it finds.
@@ -156,7 +198,9 @@ def _message(email: OutboxEmail, config) -> EmailMessage:
     return message
 
 
-def _send(message: EmailMessage, config) -> None:
+def _send(message: EmailMessage, config, accepted: Callable[[], None]) -> None:
+    """Send one message; call ``accepted`` as soon as the server has taken it,
+    before saying goodbye (QUIT), so a crash can hardly fall in between."""
     host, port = config["PORTAL_SMTP_HOST"], int(config["PORTAL_SMTP_PORT"])
     timeout = float(config["PORTAL_SMTP_TIMEOUT"])
     security = config["PORTAL_SMTP_SECURITY"]
@@ -170,18 +214,37 @@ def _send(message: EmailMessage, config) -> None:
         if config.get("PORTAL_SMTP_USERNAME"):
             smtp.login(config["PORTAL_SMTP_USERNAME"], config["PORTAL_SMTP_PASSWORD"])
         smtp.send_message(message)
+        accepted()
 
 
 def deliver_after_response(app: Flask, ids: list[int]):
-    """Return a callable that delivers ``ids`` once the response has been sent."""
+    """Return a callable that delivers ``ids`` once the response has been sent.
 
-    def run() -> None:
+    The delivery runs in a thread of its own; the server process waits for it
+    at most ``AFTER_RESPONSE_WAIT`` seconds, and not at all while the SMTP
+    server is known to be slower than that, so an SMTP server that hangs never
+    keeps a worker from the next request (what is not sent goes on in the
+    background, or waits for ``flask outbox send``).
+    """
+
+    def run_in_thread() -> None:
         with app.app_context():
             try:
-                deliver(db.session, app.config, ids)
+                report = deliver(db.session, app.config, ids)
             except Exception:  # never let email break the request that caused it
                 logger.exception("outbox delivery failed; `flask outbox send` will retry")
                 db.session.rollback()
+            else:
+                if not report.failed:
+                    _smtp_slow.clear()
+
+    def run() -> None:
+        sender = threading.Thread(target=run_in_thread, name="portal-mail", daemon=True)
+        sender.start()
+        if not _smtp_slow.is_set():
+            sender.join(AFTER_RESPONSE_WAIT)
+            if sender.is_alive():
+                _smtp_slow.set()
 
     return run
 

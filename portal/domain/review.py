@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Select, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, limits
 from .models import Application, EquityResponse, Note, Resume, ScanStatus, StaffUser, Status, StatusChange
 
 #: The pipeline: where an application may go from each status.
@@ -64,6 +64,13 @@ def visible_application(session: Session, user: StaffUser, application_id: int |
     return found if found is not None and can_see(user, found.posting_key) else None
 
 
+def hidden_application(session: Session, user: StaffUser, application_id: int | None) -> Application | None:
+    """Return the application if it exists but ``user`` may not see it (a
+    refusal worth auditing); None when it does not exist or is visible."""
+    found = session.get(Application, application_id) if application_id is not None else None
+    return found if found is not None and not can_see(user, found.posting_key) else None
+
+
 def open_application(
     session: Session, user: StaffUser, application_id: int | None, *, now: datetime, ip_address: str
 ) -> Application | None:
@@ -88,7 +95,16 @@ def open_resume(
     if found.resume.scan_status is not ScanStatus.CLEAN:
         raise ReviewError("resume_held")
     _audit(session, "download_resume", user, now, ip_address, found)
+    mark_used(found, now)
     return found.resume
+
+
+def mark_used(application: Application, now: datetime) -> None:
+    """Record an administrative use of the application (a status change, a
+    note, a résumé download): with its posting's closing date, the latest
+    one starts the retention clock (Privacy Regulations, s. 4(1)(a))."""
+    if application.last_used_at is None or application.last_used_at < now:
+        application.last_used_at = now
 
 
 def _audit(
@@ -106,6 +122,7 @@ def _audit(
         action,
         actor=user.email,
         staff_user_id=user.id,
+        role=str(user.role),
         application_id=application.id if application else None,
         posting_key=application.posting_key if application else posting_key,
         ip_address=ip_address,
@@ -153,8 +170,9 @@ def change_status(
 ) -> StatusChange:
     """Move an application along the pipeline, keeping the history.
 
-    Raises ReviewError("not_allowed") for a move the pipeline forbids and
-    ReviewError("reason_required") for a rejection without a written reason.
+    Raises ReviewError("not_allowed") for a move the pipeline forbids,
+    ReviewError("reason_required") for a rejection without a written reason
+    and ReviewError("too_long") for a reason over ``limits.DECISION_REASON``.
     """
     if to_status not in allowed_transitions(application.status):
         raise ReviewError("not_allowed")
@@ -162,6 +180,8 @@ def change_status(
     reason = reason.strip()
     if to_status is Status.REJECTED and not reason:
         raise ReviewError("reason_required")
+    if len(reason) > limits.DECISION_REASON:
+        raise ReviewError("too_long")
     change = StatusChange(
         application_id=application.id,
         from_status=application.status,
@@ -181,6 +201,7 @@ def change_status(
         detail=f"{change.from_status} -> {to_status}",
     )
     application.status = to_status
+    mark_used(application, now)
     session.flush()
     return change
 
@@ -205,6 +226,8 @@ def bulk_change_status(
     """
     if to_status == Status.REJECTED and not reason.strip():
         raise ReviewError("reason_required")
+    if len(reason.strip()) > limits.DECISION_REASON:
+        raise ReviewError("too_long")
     applications = session.scalars(
         select(Application).where(Application.posting_key == posting_key, Application.id.in_(application_ids))
     )
@@ -230,13 +253,18 @@ def add_note(
     now: datetime,
     ip_address: str = "",
 ) -> Note:
-    """Append a note; notes cannot be edited or deleted afterwards."""
+    """Append a note; notes cannot be edited or deleted afterwards.
+
+    Raises ReviewError("empty_note") or ReviewError("too_long") (over ``limits.NOTE``)."""
     body = body.strip()
     if not body:
         raise ReviewError("empty_note")
+    if len(body) > limits.NOTE:
+        raise ReviewError("too_long")
     note = Note(application_id=application.id, staff_user_id=user.id, body=body, created_at=now)
     application.notes.append(note)
     _audit(session, "add_note", user, now, ip_address, application)
+    mark_used(application, now)
     session.flush()
     return note
 
@@ -424,18 +452,48 @@ def spreadsheet_safe(value: str) -> str:
 
 
 def export_applications(
-    session: Session, posting_key: str, *, user: StaffUser, now: datetime, ip_address: str, batch: int = 500
+    session: Session,
+    posting_key: str,
+    filters: ApplicationFilter | None = None,
+    *,
+    user: StaffUser,
+    now: datetime,
+    ip_address: str,
+    batch: int = 500,
 ) -> Iterator[Application]:
-    """Record the export in the audit log; return every application to a
-    posting, oldest first, read in batches as they are used."""
-    _audit(session, "export_csv", user, now, ip_address, posting_key=posting_key)
-    return _all_applications(session, posting_key, batch)
-
-
-def _all_applications(session: Session, posting_key: str, batch: int) -> Iterator[Application]:
-    statement = (
-        select(Application)
-        .where(Application.posting_key == posting_key)
-        .order_by(Application.submitted_at, Application.id)
+    """Record the export in the audit log (its row count and filters, never
+    the candidates' data); return the posting's applications matching
+    ``filters``, oldest first, read in batches as they are used."""
+    filters = filters or ApplicationFilter()
+    rows = session.scalar(select(func.count()).select_from(filtered(posting_key, filters).subquery()))
+    _audit(
+        session,
+        "export_csv",
+        user,
+        now,
+        ip_address,
+        posting_key=posting_key,
+        detail=export_detail(rows, filters),
     )
+    return _matching_applications(session, posting_key, filters, batch)
+
+
+def export_detail(rows: int, filters: ApplicationFilter) -> str:
+    """Describe an export for the audit log: how many rows, and which filters."""
+    parts = [f"{rows} rows"]
+    if filters.status:
+        parts.append(f"status={filters.status}")
+    if filters.search:
+        parts.append(f"search={json.dumps(filters.search, ensure_ascii=False)}")
+    if filters.submitted_from is not None:
+        parts.append(f"from={filters.submitted_from.date().isoformat()}")
+    if filters.submitted_before is not None:
+        parts.append(f"before={filters.submitted_before.date().isoformat()}")
+    return "; ".join(parts)
+
+
+def _matching_applications(
+    session: Session, posting_key: str, filters: ApplicationFilter, batch: int
+) -> Iterator[Application]:
+    statement = filtered(posting_key, filters).order_by(Application.submitted_at, Application.id)
     yield from session.scalars(statement.execution_options(yield_per=batch))

@@ -52,6 +52,17 @@ DEFAULTS: dict[str, Any] = {
                 "accounts": "accounts",
                 "password": "password",
                 "translations": "translations",
+                "code": "code",
+                "two_factor": "two-factor",
+                "set_up": "set-up",
+                "recovery_codes": "recovery-codes",
+                "turn_off": "turn-off",
+                "invite": "invite",
+                "invitation": "invitation",
+                "forgot_password": "forgot-password",
+                "reset_password": "reset-password",
+                "legal_hold": "legal-hold",
+                "release": "release",
             },
         },
         "fr": {
@@ -71,6 +82,17 @@ DEFAULTS: dict[str, Any] = {
                 "accounts": "comptes",
                 "password": "mot-de-passe",
                 "translations": "traductions",
+                "code": "code",
+                "two_factor": "deux-facteurs",
+                "set_up": "configuration",
+                "recovery_codes": "codes-de-recuperation",
+                "turn_off": "desactiver",
+                "invite": "inviter",
+                "invitation": "invitation",
+                "forgot_password": "mot-de-passe-oublie",
+                "reset_password": "nouveau-mot-de-passe",
+                "legal_hold": "suspension-de-destruction",
+                "release": "lever",
             },
         },
     },
@@ -95,6 +117,8 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_PRIVACY_NOTICE_DIR": str(PROJECT_ROOT / "privacy"),
     "PORTAL_HIRING_CONTACT_EMAIL": "careers@nds-snn.example",
     "PORTAL_APPLY_RATE_LIMIT": "10 per hour",
+    # A form sent sooner than this after it was served is flagged "too_fast" (never refused).
+    "PORTAL_MIN_FILL_SECONDS": 5,
     # "memory://" for one process; "redis://host:6379" shared by every server.
     "PORTAL_RATELIMIT_STORAGE_URI": "memory://",
     # How many reverse proxies to trust for the client address (X-Forwarded-For).
@@ -120,6 +144,10 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_STAFF_SESSION_HOURS": 12,
     # Argon2id with the library's recommended cost, or "argon2id:TIME:MEMORY_KIB:PARALLELISM".
     "PORTAL_PASSWORD_HASH_METHOD": "argon2id",
+    # Who must sign in with an authenticator app too: "optional", "admins" or "everyone".
+    "PORTAL_STAFF_TOTP": "optional",
+    # Requests for a password reset link accepted per client address.
+    "PORTAL_PASSWORD_RESET_RATE_LIMIT": "5 per hour",
     # Retention: applications are deleted this long after their posting closed
     # (two years: the Privacy Regulations' minimum for staffing records)...
     "PORTAL_RETENTION_PERIOD": "2y",
@@ -235,8 +263,16 @@ def validate(config: Mapping[str, Any]) -> None:
             raise ConfigurationError(f"PORTAL_LANGUAGES[{code!r}] needs a name and its URL words (paths).")
         if code not in config["PORTAL_ORGANISATION_NAME"]:
             raise ConfigurationError(f"PORTAL_ORGANISATION_NAME has no name for language {code!r}.")
+    try:
+        min_fill = float(config["PORTAL_MIN_FILL_SECONDS"])
+    except (TypeError, ValueError):
+        min_fill = -1.0
+    if not 0 <= min_fill <= 3600:
+        raise ConfigurationError("PORTAL_MIN_FILL_SECONDS must be a number of seconds from 0 to 3600.")
     if config["PORTAL_SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
         raise ConfigurationError("PORTAL_SMTP_SECURITY must be none, starttls or ssl.")
+    if config["PORTAL_STAFF_TOTP"] not in ("optional", "admins", "everyone"):
+        raise ConfigurationError("PORTAL_STAFF_TOTP must be optional, admins or everyone.")
 
 
 def timezone(config: Mapping[str, Any]) -> ZoneInfo:

@@ -1,9 +1,13 @@
 """The database: SQLite or PostgreSQL, one session per request, migrations.
 
 SQLite is the embedded default (a file in the instance folder) with WAL,
-foreign keys and a busy timeout; every transaction starts with BEGIN
-IMMEDIATE so concurrent writers queue instead of failing. PostgreSQL is the
-production database (``DATABASE_URL=postgresql://...``).
+foreign keys and a busy timeout; a transaction that may write starts with
+BEGIN IMMEDIATE so concurrent writers queue instead of failing, and read-only
+work (see :func:`read_only`) starts a plain deferred one, which never blocks
+a writer. PostgreSQL is the production database
+(``DATABASE_URL=postgresql://...``), with connection, lock and statement
+timeouts so that a database that stops answering fails requests in seconds
+(:data:`UNAVAILABLE`: the web answers 503) instead of hanging them.
 
 Nothing here commits on its own: a request commits once, when its view
 returns (``portal.web.commit_request``); commands and background work use
@@ -15,6 +19,7 @@ from __future__ import annotations
 import enum
 import logging
 import os
+import select
 import sqlite3
 import threading
 import time
@@ -26,20 +31,45 @@ from functools import lru_cache
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask
+from flask import Flask, g, has_app_context, has_request_context
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.pool import Pool
 
 from .config import PROJECT_ROOT
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: How long an SQLite writer waits for another's lock before the request gets a 503.
+SQLITE_BUSY_TIMEOUT_MS = 5_000
 #: Seconds to wait for a PostgreSQL server to accept a connection.
 DATABASE_CONNECT_TIMEOUT = 5
+#: Seconds a pooled PostgreSQL connection has to answer a ping before a request
+#: uses it (a server that hangs with connections open fails fast too).
+PING_TIMEOUT = 3
+#: PostgreSQL limits for the statements of a web request: a lock held elsewhere
+#: (a migration, a long purge) or a stuck query answers 503 instead of hanging.
+REQUEST_LOCK_TIMEOUT = "5s"
+REQUEST_STATEMENT_TIMEOUT = "20s"
+#: Milliseconds data sent to PostgreSQL may stay unacknowledged before the
+#: connection is dropped (a host that vanished), and keepalives for idle ones.
+TCP_OPTIONS = {
+    "tcp_user_timeout": 10_000,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+#: The errors that say the database cannot serve now (unreachable, hung, locked,
+#: full, its pool exhausted) rather than that the request was wrong: a request
+#: that meets one answers 503, and nothing it did is kept.
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
+#: The execution option, and the ``g`` attribute, that mark work as read-only.
+READ_ONLY = "portal_read_only"
 #: The command that brings a database to the latest schema, as operators type it.
 UPGRADE_COMMAND = "flask --app wsgi db upgrade"
 
@@ -123,7 +153,9 @@ def init_app(app: Flask) -> None:
     }
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # A database host that does not answer fails fast instead of hanging requests.
-        options["connect_args"] = {"connect_timeout": DATABASE_CONNECT_TIMEOUT}
+        options["connect_args"] = {"connect_timeout": DATABASE_CONNECT_TIMEOUT, **TCP_OPTIONS}
+        # Pinged with a deadline instead (_ping_postgresql): SQLAlchemy's ping waits forever.
+        options["pool_pre_ping"] = False
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
@@ -143,9 +175,36 @@ def transaction(session: Session | None = None) -> Iterator[Session]:
     session.commit()
 
 
-def database_error_summary(error: DBAPIError) -> str:
+def read_only() -> None:
+    """Declare that the rest of this app context's database work only reads.
+
+    On SQLite its next transactions begin deferred (a snapshot that never
+    blocks writers) instead of taking the write lock up front; PostgreSQL is
+    unchanged. The request calls it once it has committed (a streamed export
+    reads after that) and for requests that never write.
+    """
+    setattr(g, READ_ONLY, True)
+
+
+def is_read_only() -> bool:
+    """Return True when this app context declared itself read-only."""
+    return has_app_context() and bool(g.get(READ_ONLY, False))
+
+
+def one_at_a_time(session: Session, name: str) -> None:
+    """Make the rest of this transaction run alone among those that call this
+    with the same ``name`` (two purges started together): the later one waits
+    for the earlier to commit, then sees what it left. SQLite transactions
+    that may write are already one at a time (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"portal:{name}"})
+
+
+def database_error_summary(error: SQLAlchemyError) -> str:
     """Name a database error without its message, which the server may have
     filled with the values sent (PostgreSQL's DETAIL quotes them)."""
+    if not isinstance(error, DBAPIError):
+        return type(error).__name__
     driver = type(error.orig).__name__ if error.orig is not None else "no driver error"
     code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "sqlite_errorname", None)
     return f"{type(error).__name__} ({driver}{f', {code}' if code else ''})"
@@ -188,12 +247,28 @@ def latest_revisions() -> tuple[str, ...]:
 def schema_state(engine: Engine) -> SchemaState:
     """Compare the database's migration revision with the latest one."""
     try:
-        with engine.connect() as connection:
+        with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
             current = MigrationContext.configure(connection).get_current_heads()
     except SQLAlchemyError as error:
-        cause = getattr(error, "orig", None) or error
-        return SchemaState((), latest_revisions(), error=type(cause).__name__)
+        return SchemaState((), latest_revisions(), error=database_error_summary(error))
     return SchemaState(tuple(sorted(current)), latest_revisions())
+
+
+def can_write(engine: Engine) -> str:
+    """Take the write lock and let it go at once; return what stops it, or ''.
+
+    On SQLite this is what a submission needs first (BEGIN IMMEDIATE, which
+    waits the busy timeout for a lock held elsewhere); PostgreSQL's writers
+    wait on rows, not on the database, so reaching it is enough there.
+    """
+    if engine.dialect.name != "sqlite":
+        return ""
+    try:
+        with engine.connect().execution_options(**{READ_ONLY: False}) as connection, connection.begin():
+            pass
+    except SQLAlchemyError as error:
+        return database_error_summary(error)
+    return ""
 
 
 class SchemaCheck:
@@ -211,6 +286,13 @@ class SchemaCheck:
         self._state: SchemaState | None = None
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
+
+    @property
+    def known_behind(self) -> bool:
+        """True when the database last answered that it is behind the
+        migrations; False while its state is unknown (not asked yet, or it
+        could not be reached: requests then meet that themselves)."""
+        return self._state is not None and not self._state.error and not self._state.ready
 
     def ready(self, engine: Engine) -> bool:
         """Return True when the database is at the latest schema.
@@ -234,6 +316,40 @@ class SchemaCheck:
         return self._ready
 
 
+# PostgreSQL ------------------------------------------------------------------
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_postgresql(dbapi_connection, connection_record, connection_proxy) -> None:
+    # Replaces pool_pre_ping on PostgreSQL: a connection that does not answer
+    # within PING_TIMEOUT is dropped, and SQLAlchemy connects anew.
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is not None and not _answers(pgconn, PING_TIMEOUT):
+        raise DisconnectionError("the database did not answer a ping in time")
+
+
+def _answers(pgconn, timeout: float) -> bool:
+    """Send ``SELECT 1`` on a libpq connection; True if it answered within ``timeout`` s."""
+    from psycopg import pq
+
+    deadline = time.monotonic() + timeout
+    try:
+        pgconn.send_query(b"SELECT 1")
+        while True:
+            pgconn.consume_input()
+            if not pgconn.is_busy():
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([pgconn.socket], [], [], remaining)[0]:
+                return False
+        answered = True
+        while (result := pgconn.get_result()) is not None:
+            answered = answered and result.status == pq.ExecStatus.TUPLES_OK
+        return answered
+    except Exception:  # a broken connection, whatever the driver calls it
+        return False
+
+
 # SQLite ----------------------------------------------------------------------
 
 
@@ -252,9 +368,17 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
 
 
 @event.listens_for(Engine, "begin")
-def _begin_immediate(connection) -> None:
-    # A deferred SQLite transaction that reads then writes fails at once when
-    # another connection wrote meanwhile; taking the write lock up front makes
-    # concurrent submissions wait their turn (busy_timeout) instead.
+def _begin(connection) -> None:
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A deferred SQLite transaction that reads then writes fails at once when
+        # another connection wrote meanwhile; taking the write lock up front makes
+        # concurrent submissions wait their turn (busy_timeout) instead. Work
+        # that only reads takes no lock, so an export never holds up a writer.
+        options = connection.get_execution_options()
+        deferred = options[READ_ONLY] if READ_ONLY in options else is_read_only()
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql" and has_request_context():
+        connection.exec_driver_sql(
+            f"SELECT set_config('lock_timeout', '{REQUEST_LOCK_TIMEOUT}', true),"
+            f" set_config('statement_timeout', '{REQUEST_STATEMENT_TIMEOUT}', true)"
+        )

@@ -8,12 +8,13 @@ returned, and only then lets the emails the request queued leave.
 
 from __future__ import annotations
 
-from flask import Flask, abort, after_this_request, current_app, request
+from flask import Flask, Response, abort, after_this_request, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..content import content_store
-from ..domain import mail
+from ..domain import audit, mail
 from ..plumbing import security
-from ..plumbing.db import db
+from ..plumbing.db import db, read_only
 from . import errors
 from .apply import bp as apply_bp
 from .health import bp as health_bp
@@ -33,6 +34,8 @@ def init_app(app: Flask) -> None:
     security.limit_submissions(app, apply_bp.name)
     app.before_request(log_content_problems)
     app.before_request(require_current_schema)
+    app.before_request(reads_only)
+    app.after_request(commit_refusal)
     errors.init_app(app)
 
 
@@ -49,6 +52,9 @@ def commit_request() -> None:
         session.flush()
         ids = [email.id for email in queued]
     session.commit()
+    # Whatever runs after this (a streamed export) only reads: on SQLite it
+    # takes no write lock, so submissions go on meanwhile.
+    read_only()
     # Without an SMTP server the emails wait in the outbox for `flask outbox send`.
     if queued and current_app.config["PORTAL_SMTP_HOST"]:
         app = current_app._get_current_object()
@@ -59,12 +65,45 @@ def commit_request() -> None:
             return response
 
 
+def commit_refusal(response: Response) -> Response:
+    """After a refused request (``errors.note_refusal``: denied access, a
+    refused CSRF token), commit its audit entry, and nothing else.
+
+    The view raised, so :func:`commit_request` never ran: whatever it had
+    done is rolled back first, and this is the request's one commit. A
+    database that cannot take the entry is logged (without the entry's
+    values) and the error page is still shown.
+    """
+    refusal = g.pop("refusal", None)
+    if refusal is None:
+        return response
+    session = db.session
+    try:
+        session.rollback()
+        audit.record(session, **refusal)
+        session.commit()
+    except SQLAlchemyError as error:
+        session.rollback()
+        current_app.logger.warning("could not record a refused request: %s", type(error).__name__)
+    return response
+
+
 def require_current_schema() -> None:
     """Answer 503 (bilingual) on pages that need the database while it is
     behind the latest migration, and log once what to run (``flask db
     upgrade``). Public pages never wait on the database."""
-    if request.blueprint in NEEDS_DATABASE and not current_app.extensions["portal.schema"].ready(db.engine):
+    schema = current_app.extensions["portal.schema"]
+    # A database that cannot be reached is no update: the request meets it
+    # itself and answers its own 503 (the form comes back filled in).
+    if request.blueprint in NEEDS_DATABASE and not schema.ready(db.engine) and schema.known_behind:
         abort(503)
+
+
+def reads_only() -> None:
+    """Mark GET and HEAD requests as read-only (SQLite: no write lock), except
+    on the staff pages, which audit what they show."""
+    if request.method in ("GET", "HEAD") and request.blueprint != staff_bp.name:
+        read_only()
 
 
 def log_content_problems() -> None:

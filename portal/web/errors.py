@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, redirect, render_template, request
+from flask import Flask, Response, current_app, g, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..plumbing import i18n
+from ..plumbing.db import UNAVAILABLE, database_error_summary, db
 from ..plumbing.requestlog import request_id
 from .documents import alias_target
 
@@ -55,6 +58,13 @@ MESSAGES = {
             "Go back, reload the form and send it again."
         ),
     ),
+    "database": (
+        _l("This service is unavailable for a few minutes"),
+        _l(
+            "Applying and the staff pages cannot be used for a few minutes because of a problem on our side. "
+            "Nothing you sent was saved. You can still read the job postings. Please try again shortly."
+        ),
+    ),
     500: (
         _l("Something went wrong on our side"),
         _l("We have been told about the problem. Please try again in a few minutes."),
@@ -74,6 +84,8 @@ def init_app(app: Flask) -> None:
     # Unhandled exceptions reach this as InternalServerError (500), except
     # when Flask propagates them (testing, debug), so tracebacks stay visible.
     app.register_error_handler(HTTPException, handle_http_error)
+    for error_class in UNAVAILABLE:
+        app.register_error_handler(error_class, handle_database_unavailable)
 
 
 def handle_http_error(error: HTTPException):
@@ -91,7 +103,56 @@ def handle_http_error(error: HTTPException):
     if error.code == 503:
         page, code = render_error(503)
         return page, code, {"Retry-After": str(RETRY_AFTER)}
-    return render_error(error.code, "csrf" if isinstance(error, CSRFError) else None)
+    if isinstance(error, CSRFError):
+        note_refusal("csrf_refused")
+        return render_error(error.code, "csrf")
+    return render_error(error.code)
+
+
+def handle_database_unavailable(error):
+    """Answer 503 (bilingual) when the database cannot serve (unreachable,
+    hung, locked, full): nothing the request did is kept."""
+    forget_database_work(error)
+    page, code = render_error(503, "database")
+    return page, code, {"Retry-After": str(RETRY_AFTER)}
+
+
+def forget_database_work(error) -> None:
+    """Log that the database failed the request (its kind, never its message)
+    and roll back what the request did, if the connection still allows it."""
+    current_app.logger.error(
+        "the database is unavailable for %s %s (request %s): %s",
+        request.method,
+        request.path,
+        request_id(),
+        database_error_summary(error),
+    )
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.invalidate()
+
+
+def note_refusal(action: str, *, application_id: int | None = None, posting_key: str | None = None) -> None:
+    """Keep an audit entry of a refused request (denied access, a refused CSRF
+    token) for ``web.commit_refusal``, which commits it alone after the error
+    response: the request's own work is rolled back. It names the signed-in
+    staff member, if any, and the path, never what the form held."""
+    try:
+        user = current_user.user if current_user.is_authenticated else None
+    except SQLAlchemyError:
+        # The database is unreachable or behind: commit_refusal will log that it could not record.
+        user = None
+    g.refusal = {
+        "action": action,
+        "actor": user.email if user else "",
+        "staff_user_id": user.id if user else None,
+        "role": str(user.role) if user else "",
+        "application_id": application_id,
+        "posting_key": posting_key,
+        "ip_address": request.remote_addr or "",
+        "detail": f"{request.method} {request.path}",
+    }
 
 
 def render_error(code: int, reason: str | None = None, *, every_language: bool = False):
@@ -110,9 +171,9 @@ def render_error(code: int, reason: str | None = None, *, every_language: bool =
     sections = []
     for position, section_lang in enumerate(codes):
         with i18n.language(section_lang):
-            # A rendered template is already escaped HTML.
+            # A rendered template is already escaped HTML (bandit B704 is a false positive).
             sections.append(
-                Markup(
+                Markup(  # nosec B704
                     render_template(
                         "errors/_section.html",
                         code=code,

@@ -6,7 +6,10 @@ from every field before validation, so tampered input cannot cause an error.
 
 from __future__ import annotations
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from wtforms.validators import StopValidation
 
 #: The largest id a database integer column holds; larger ones name nothing.
 MAX_DATABASE_ID = 2**63 - 1
@@ -30,3 +33,28 @@ class PortalForm(FlaskForm):
 def database_id(value: int | None) -> int | None:
     """Return ``value`` if it can be a row id, else None (so lookups find nothing)."""
     return value if value is not None and 0 < value <= MAX_DATABASE_ID else None
+
+
+class MaxLength:
+    """Refuse text longer than ``limit`` characters, saying how long it is.
+
+    The message is formatted when the form is checked, so the numbers follow
+    the request's locale ("4,000" in English, "4 000" in French). Like
+    WTForms' Length, it sets ``maxlength`` on the rendered input. Text over
+    the limit is checked no further (no parsing of a megabyte of "email").
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.field_flags = {"maxlength": limit}
+
+    def __call__(self, form, field) -> None:
+        length = len(field.data or "")
+        if length > self.limit:
+            raise StopValidation(
+                _(
+                    "Use %(limit)s characters or fewer (you used %(count)s)",
+                    limit=format_decimal(self.limit),
+                    count=format_decimal(length),
+                )
+            )

@@ -1,6 +1,7 @@
 """``/healthz``: can this server serve? For load balancers and operators.
 
-It checks the database (reachable, at the latest migration), the content
+It checks the database (reachable, at the latest migration, and on SQLite
+able to take the write lock a submission needs), the content
 (documents served) and the catalogs (compiled and current), and answers 200
 or 503 with JSON. Counts only: never a name, an address or anything personal.
 """
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from ..content import ContentStore, Severity, content_store
 from ..plumbing.catalogs import DOMAIN, SOURCE_LANGUAGE
-from ..plumbing.db import db, schema_state
+from ..plumbing.db import can_write, db, schema_state
 from ..plumbing.i18n import translation_directory
 
 bp = Blueprint("health", __name__)
@@ -52,12 +53,18 @@ class Check:
 
 
 def database_check(engine: Engine) -> Check:
-    """Reach the database and compare its schema with the latest migration."""
+    """Reach the database, compare its schema with the latest migration, and
+    check that a writer could start (SQLite: no lock held elsewhere for longer
+    than a submission would wait)."""
     state = schema_state(engine)
     details: dict[str, Any] = {"revision": list(state.current), "latest": list(state.latest)}
     if not state.ready:
         details["problem"] = state.describe()
-    return Check(state.ready, details)
+        return Check(False, details)
+    if blocked := can_write(engine):
+        details["problem"] = f"the database cannot take a write ({blocked})"
+        return Check(False, details)
+    return Check(True, details)
 
 
 def content_check(store: ContentStore) -> Check:

@@ -123,9 +123,11 @@ def test_each_failure_past_five_doubles_the_wait(db_app):
         ("password1234", "password_too_common"),
         ("assigned@nds.example!", "password_too_common"),
         ("Summer2026", "password_too_short"),
+        ("ocean lantern " * 100, "password_too_long"),
     ],
+    ids=["short", "common", "email", "short-date", "over-the-cap"],
 )
-def test_short_and_easily_guessed_passwords_are_refused(db_app, staff, password, code):
+def test_short_long_and_easily_guessed_passwords_are_refused(db_app, staff, password, code):
     with db_app.app_context():
         user = accounts.find_user(db.session, staff.assigned)
         with pytest.raises(accounts.AccountError) as refused:
@@ -143,3 +145,25 @@ def test_an_old_hash_is_upgraded_to_argon2id_at_the_next_sign_in(db_app, staff):
         signed_in, _token = accounts.authenticate(db.session, staff.assigned, STAFF_PASSWORD, "", NOW)
         assert signed_in.password_hash.startswith("$argon2id$")
         assert accounts.check_password(signed_in, STAFF_PASSWORD)
+
+
+def test_checking_the_password_alone_opens_no_session(db_app, staff):
+    with db_app.app_context():
+        user = accounts.check_credentials(
+            db.session, " Assigned@NDS.example", STAFF_PASSWORD, "192.0.2.1", NOW
+        )
+        assert user.email == staff.assigned
+        assert db.session.scalars(select(StaffSession)).all() == []
+        assert "sign_in" not in actions()
+        token = accounts.open_session(db.session, user, "192.0.2.1", NOW)
+        assert accounts.session_user(db.session, token)[1] is user
+        assert actions()[-1] == "sign_in"
+
+
+def test_a_password_change_changes_the_stamp_a_pending_step_carries(db_app, staff):
+    with db_app.app_context():
+        user = accounts.find_user(db.session, staff.assigned)
+        before = accounts.password_stamp(user)
+        assert before == accounts.password_stamp(user) and user.password_hash not in before
+        accounts.set_password(db.session, user, "a brand new password")
+        assert accounts.password_stamp(user) != before

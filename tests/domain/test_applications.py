@@ -18,7 +18,7 @@ from portal.domain.models import (
     ScreeningAnswer,
 )
 from portal.plumbing.db import db
-from tests.conftest import PDF
+from tests.conftest import PDF, notice_version
 
 FORM = {
     "en": "/en/jobs/head-of-product-management/apply",
@@ -60,7 +60,7 @@ def test_a_submission_stores_everything_together(db_app, application_form, page,
         assert application.email == "Ada.Tremblay@example.ca"  # domain normalised
         assert application.posting_key == "head-product-management"
         assert application.preferred_language == "fr"
-        assert application.privacy_notice_version == "2026-11"
+        assert application.privacy_notice_version == notice_version()
         assert application.keep_for_future is True
         assert [link.url for link in application.links] == [
             "https://example.org/portfolio",

@@ -16,6 +16,7 @@ from portal.domain.models import (
     ApplicationLink,
     AuditEvent,
     EquityResponse,
+    LegalHold,
     Note,
     OutboxEmail,
     PostingClosure,
@@ -27,6 +28,7 @@ from portal.domain.models import (
 )
 from portal.plumbing.db import db
 from tests.conftest import PDF
+from tests.records import HEAD, PYTHON, new_application, service_user
 
 NOW = datetime.now(UTC)
 #: Tables holding an application or something attached to it.
@@ -38,18 +40,48 @@ EVERY_TABLE = (Application, *ATTACHED, PostingClosure, AuditEvent, StaffUser, St
 
 
 @pytest.mark.parametrize(
-    ("text", "days"),
+    ("text", "amount", "unit"),
     [
-        ("2y", 730),
-        ("18m", 540),
-        ("6w", 42),
-        ("90d", 90),
-        ("1d", 1),
-        (" 3y ", 1095),
+        ("2y", 2, "year"),
+        ("18m", 18, "month"),
+        ("6w", 6, "week"),
+        ("90d", 90, "day"),
+        ("1d", 1, "day"),
+        (" 3Y ", 3, "year"),
+        ("100y", 100, "year"),
     ],
 )
-def test_parse_period(text, days):
-    assert retention.parse_period(text) == timedelta(days=days)
+def test_parse_period(text, amount, unit):
+    period = retention.parse_period(text)
+    assert (period.amount, period.unit) == (amount, unit)
+    assert str(period) == f"{amount}{unit[0]}"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("period", "start", "end"),
+    [
+        # Calendar years: a leap day lands on the 28th of a common year.
+        ("1y", "2024-02-29 10:30", "2025-02-28 10:30"),
+        ("4y", "2024-02-29 10:30", "2028-02-29 10:30"),
+        ("2y", "2023-03-15 00:00", "2025-03-15 00:00"),  # a leap day between changes nothing
+        ("2y", "2024-12-31 23:59", "2026-12-31 23:59"),
+        # Calendar months, the day capped at the month's last.
+        ("1m", "2024-01-31 08:00", "2024-02-29 08:00"),
+        ("1m", "2023-01-31 08:00", "2023-02-28 08:00"),
+        ("18m", "2024-08-31 08:00", "2026-02-28 08:00"),
+        ("12m", "2024-02-29 08:00", "2025-02-28 08:00"),
+        ("3m", "2024-11-15 08:00", "2025-02-15 08:00"),
+        # Weeks and days are fixed lengths.
+        ("6w", "2024-02-20 00:00", "2024-04-02 00:00"),
+        ("90d", "2024-01-01 00:00", "2024-03-31 00:00"),
+    ],
+)
+def test_a_period_counts_calendar_years_and_months(period, start, end):
+    assert retention.parse_period(period).after(at(start)) == at(end)
 
 
 @pytest.mark.parametrize(
@@ -67,6 +99,13 @@ def test_parse_period(text, days):
         "1.5y",
         "2y6m",
         "y2",
+        "0y",
+        "0d",
+        "101y",
+        "1201m",
+        "36526d",
+        "99999999999999999999y",
+        2,
     ],
 )
 def test_parse_period_refuses_anything_else(text):
@@ -228,6 +267,11 @@ def purge(app, *args: str):
     return result
 
 
+def summary(result) -> str:
+    """Return the line of a purge's output that says what it deleted."""
+    return next(line for line in result.stdout.splitlines() if "deleted" in line or "would delete" in line)
+
+
 def purge_events(app) -> list[AuditEvent]:
     with app.app_context():
         events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "purge")))
@@ -256,7 +300,10 @@ def test_a_dry_run_changes_nothing_and_prints_the_counts(population):
     assert "ancient: 2" in lines
     assert "old-closed: 2" in lines
     assert not any(line.startswith(("recent-closed", "still-open", "no-deadline")) for line in lines)
-    assert lines[-1] == "would delete 4 applications; 2 belong to open postings"
+    assert lines[-2:] == [
+        "would delete 4 applications; 2 belong to open postings",
+        "0 under a legal hold (0 of them past their period, kept)",
+    ]
     assert table_counts(app) == before
     assert purge_events(app) == []
 
@@ -266,7 +313,7 @@ def test_a_purge_deletes_old_applications_with_everything_attached(population):
     doomed = ids["ancient"] + ids["ancient-consented"] + ids["old-closed"]
     result = purge(app, "--older-than", "2y")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == "deleted 4 applications; 2 belong to open postings"
+    assert summary(result) == "deleted 4 applications; 2 belong to open postings"
     assert surviving(app, doomed) == {table: set() for table in surviving(app, [])}
 
 
@@ -288,15 +335,16 @@ def test_a_purge_leaves_one_audit_entry_with_the_counts(population):
     assert event.actor == "flask retention purge"
     assert event.detail.startswith("4 applications deleted")
     assert "ancient=2" in event.detail and "old-closed=2" in event.detail
-    assert "730 days" in event.detail
+    assert "period 2y, consented 3y" in event.detail
+    assert (event.role, event.outcome, event.staff_user_id) == ("", "done", None)
     assert event.at is not None
 
 
 def test_the_period_defaults_to_the_setting_and_older_than_overrides_it(purge_app):
     app = purge_app(PORTAL_RETENTION_PERIOD="3y")
     old, recent = add_application(app, "old-closed"), add_application(app, "recent-closed")
-    assert purge(app).stdout.splitlines()[-1].startswith("deleted 0 applications")
-    assert purge(app, "--older-than", "180d").stdout.splitlines()[-1].startswith("deleted 2 applications")
+    assert summary(purge(app)).startswith("deleted 0 applications")
+    assert summary(purge(app, "--older-than", "180d")).startswith("deleted 2 applications")
     assert surviving(app, [old, recent])["application"] == set()
 
 
@@ -364,3 +412,143 @@ def test_a_reopened_posting_starts_its_clock_at_its_new_closing_date(purge_app):
         db.session.commit()
     purge(app, "--older-than", "2y")
     assert surviving(app, [application_id])["application"] == {application_id}
+
+
+# 3. The clock starts at the later of closing and last use -----------------------
+
+
+def set_last_use(app, application_id: int, moment: datetime | None) -> None:
+    with app.app_context():
+        db.session.get(Application, application_id).last_used_at = moment
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("last_used_days_ago", "kept"),
+    [
+        (None, False),  # never used: the posting's closing (1,000 days ago) starts the clock
+        (1300, False),  # used before the posting closed: the closing is later
+        (800, False),  # used after closing, but over two years ago
+        (700, True),  # used after closing, under two years ago
+        (1, True),
+    ],
+)
+def test_the_clock_starts_at_the_later_of_closing_and_last_use(purge_app, last_used_days_ago, kept):
+    app = purge_app()
+    application_id = add_application(app, "old-closed")  # closed 1,000 days ago
+    if last_used_days_ago is not None:
+        set_last_use(app, application_id, NOW - timedelta(days=last_used_days_ago))
+    result = purge(app, "--older-than", "2y")
+    assert result.exit_code == 0, result.output
+    assert surviving(app, [application_id])["application"] == ({application_id} if kept else set())
+
+
+def test_a_recent_use_keeps_a_consenting_candidate_for_their_own_period(purge_app):
+    app = purge_app()
+    application_id = add_application(app, "ancient", keep_for_future=True)  # closed 1,200 days ago
+    set_last_use(app, application_id, NOW - timedelta(days=1000))  # under 3 years ago
+    purge(app, "--older-than", "2y")
+    assert surviving(app, [application_id])["application"] == {application_id}
+
+
+# 4. Legal holds -------------------------------------------------------------------
+
+
+def add_hold(app, *, application_id: int | None = None, posting_key: str | None = None) -> int:
+    with app.app_context():
+        hold = LegalHold(
+            application_id=application_id,
+            posting_key=posting_key,
+            reason="Access request A-2026-0042",
+            placed_at=NOW,
+            placed_by="admin@nds.example",
+        )
+        db.session.add(hold)
+        db.session.commit()
+        return hold.id
+
+
+def test_held_applications_are_never_purged_and_the_dry_run_counts_them(population):
+    app, ids = population
+    add_hold(app, application_id=ids["ancient"][0])
+    add_hold(app, posting_key="old-closed")  # three applications, two past their period
+    add_hold(app, application_id=ids["recent-closed"][0])  # held, but not due anyway
+    before = table_counts(app)
+
+    dry = purge(app, "--older-than", "2y", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.splitlines()[-2:] == [
+        "would delete 1 applications; 2 belong to open postings",
+        "5 under a legal hold (3 of them past their period, kept)",
+    ]
+    assert "ancient: 1" in dry.stdout.splitlines()
+    assert table_counts(app) == before
+
+    result = purge(app, "--older-than", "2y")
+    assert summary(result) == "deleted 1 applications; 2 belong to open postings"
+    held = ids["ancient"] + ids["old-closed"] + ids["old-closed-consented"] + ids["recent-closed"]
+    assert surviving(app, held)["application"] == set(held)
+    assert surviving(app, ids["ancient-consented"])["application"] == set()
+    (event,) = purge_events(app)
+    assert "3 past their period kept under a legal hold" in event.detail
+
+
+def test_a_released_hold_lets_the_next_purge_delete(population):
+    app, ids = population
+    hold_id = add_hold(app, posting_key="old-closed")
+    purge(app, "--older-than", "2y")
+    assert surviving(app, ids["old-closed"])["application"] == set(ids["old-closed"])
+    with app.app_context():
+        db.session.delete(db.session.get(LegalHold, hold_id))
+        db.session.commit()
+    purge(app, "--older-than", "2y")
+    assert surviving(app, ids["old-closed"])["application"] == set()
+
+
+def test_only_an_admin_places_or_releases_a_hold_with_a_reason(db_app):
+    with db_app.app_context():
+        admin, reviewer = service_user("admin"), service_user("reviewer")
+        application = new_application(HEAD)
+        db.session.add(application)
+        db.session.flush()
+        for user, reason, code in (
+            (reviewer, "Complaint", "not_allowed"),
+            (admin, "  \n ", "reason_required"),
+        ):
+            with pytest.raises(retention.HoldError) as refused:
+                retention.place_hold(db.session, reason=reason, user=user, now=NOW, application=application)
+            assert refused.value.code == code
+        hold = retention.place_hold(
+            db.session,
+            reason=" Complaint\nC-12 ",
+            user=admin,
+            now=NOW,
+            ip_address="192.0.2.1",
+            posting_key=HEAD,
+        )
+        assert (hold.reason, hold.posting_key, hold.application_id, hold.placed_by) == (
+            "Complaint C-12",
+            HEAD,
+            None,
+            admin.email,
+        )
+        assert retention.holds_on_application(db.session, application) == [hold]
+        assert retention.held_application_ids(db.session) == {application.id}
+        with pytest.raises(retention.HoldError):
+            retention.release_hold(db.session, hold.id, user=reviewer, now=NOW, posting_key=HEAD)
+        # Released only from where it was placed.
+        assert (
+            retention.release_hold(db.session, hold.id, user=admin, now=NOW, application=application) is None
+        )
+        assert retention.release_hold(db.session, hold.id, user=admin, now=NOW, posting_key=PYTHON) is None
+        assert retention.release_hold(db.session, hold.id, user=admin, now=NOW, posting_key=HEAD) is hold
+        assert retention.holds_on_application(db.session, application) == []
+        events = [
+            (e.action, e.actor, e.role, e.outcome, e.posting_key, e.ip_address, e.detail)
+            for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+        placed = f"hold {hold.id} placed {NOW:%Y-%m-%d} by {admin.email}: Complaint C-12"
+        assert events == [
+            ("place_legal_hold", admin.email, "admin", "done", HEAD, "192.0.2.1", placed),
+            ("release_legal_hold", admin.email, "admin", "done", HEAD, "", placed),
+        ]

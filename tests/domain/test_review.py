@@ -4,12 +4,12 @@ when configured."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
-from portal.domain import accounts, review
+from portal.domain import accounts, limits, review
 from portal.domain.models import Application, AuditEvent, Note, Status
 from portal.plumbing.db import db
 from tests.records import (
@@ -89,6 +89,31 @@ def test_the_note_service_refuses_an_empty_body(db_app):
         assert db.session.scalar(select(func.count(Note.id))) == 0
 
 
+def test_the_services_refuse_a_note_or_reason_over_its_cap(db_app):
+    """Whatever the form let through, nothing over a column's cap reaches the database."""
+    with db_app.app_context():
+        application = new_application(HEAD)
+        db.session.add(application)
+        db.session.flush()
+        user, now = service_user(), datetime.now(UTC)
+        with pytest.raises(review.ReviewError) as refused:
+            review.add_note(db.session, application, "n" * (limits.NOTE + 1), user=user, now=now)
+        assert refused.value.code == "too_long"
+        reason = "r" * (limits.DECISION_REASON + 1)
+        with pytest.raises(review.ReviewError) as refused:
+            review.change_status(db.session, application, "rejected", reason=reason, user=user, now=now)
+        assert refused.value.code == "too_long"
+        with pytest.raises(review.ReviewError) as refused:
+            review.bulk_change_status(
+                db.session, HEAD, [application.id], "rejected", reason=reason, user=user, now=now
+            )
+        assert refused.value.code == "too_long"
+        assert application.status == "received"
+        assert db.session.scalar(select(func.count(Note.id))) == 0
+        note = review.add_note(db.session, application, "n" * limits.NOTE, user=user, now=now)
+        assert len(note.body) == limits.NOTE
+
+
 def test_equity_report_service_suppresses_zero_and_small_counts(db_app, staff):
     add_equity(db_app, HEAD, [{"woman"}] * 5 + [{"indigenous"}] * 4)
     with db_app.app_context():
@@ -141,3 +166,79 @@ def test_a_bulk_change_never_reaches_another_postings_applications(db_app):
         )
         assert [application.id for application in changed] == [head_id] and skipped == []
         assert db.session.get(Application, python_id).status is Status.RECEIVED
+
+
+def test_status_changes_notes_and_downloads_are_the_last_administrative_use(db_app, staff):
+    """They restart the retention clock; merely viewing does not, nor does a refused move."""
+    (head_id,) = insert(db_app, new_application(HEAD))
+    day = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    with db_app.app_context():
+        user = accounts.find_user(db.session, staff.assigned)
+        application = db.session.get(Application, head_id)
+        review.open_application(db.session, user, head_id, now=day, ip_address="")
+        assert application.last_used_at is None
+        review.change_status(db.session, application, "screening", reason="", user=user, now=day)
+        assert application.last_used_at == day
+        with pytest.raises(review.ReviewError):
+            review.change_status(
+                db.session, application, "hired", reason="", user=user, now=day.replace(day=3)
+            )
+        assert application.last_used_at == day
+        review.add_note(db.session, application, "Call back", user=user, now=day.replace(day=4))
+        assert application.last_used_at == day.replace(day=4)
+        review.open_resume(db.session, user, head_id, now=day.replace(day=5), ip_address="")
+        assert application.last_used_at == day.replace(day=5)
+        # An action stamped earlier (a clock behind) never moves the last use back.
+        review.add_note(db.session, application, "Late", user=user, now=day)
+        db.session.commit()
+    with db_app.app_context():
+        assert db.session.get(Application, head_id).last_used_at == day.replace(day=5)
+
+
+def test_audit_entries_of_review_actions_carry_the_role(db_app, staff):
+    (head_id,) = insert(db_app, new_application(HEAD))
+    with db_app.app_context():
+        reviewer = accounts.find_user(db.session, staff.assigned)
+        admin = accounts.find_user(db.session, staff.admin)
+        now = datetime.now(UTC)
+        review.open_application(db.session, reviewer, head_id, now=now, ip_address="")
+        review.open_application(db.session, admin, head_id, now=now, ip_address="")
+        events = db.session.execute(select(AuditEvent.actor, AuditEvent.role, AuditEvent.outcome)).all()
+        assert events == [(staff.assigned, "reviewer", "done"), (staff.admin, "admin", "done")]
+
+
+def test_an_export_is_audited_with_its_row_count_and_filters_only(db_app, staff):
+    names = ["Zoé Gagnon", "Ada Tremblay", "Ada Lovelace"]
+    insert(
+        db_app,
+        *(
+            new_application(HEAD, full_name=name, status="screening" if i else "received")
+            for i, name in enumerate(names)
+        ),
+        new_application(PYTHON, full_name="Ada Elsewhere", status="screening"),
+    )
+    zone = timezone(timedelta(hours=-5))
+    with db_app.app_context():
+        admin = accounts.find_user(db.session, staff.admin)
+        now = datetime.now(UTC)
+        everything = list(review.export_applications(db.session, HEAD, user=admin, now=now, ip_address=""))
+        filters = review.ApplicationFilter(
+            status="screening",
+            search="ada",
+            submitted_from=datetime(2026, 5, 1, tzinfo=zone),
+            submitted_before=datetime(2026, 7, 1, tzinfo=zone),
+        )
+        some = list(review.export_applications(db.session, HEAD, filters, user=admin, now=now, ip_address=""))
+        assert len(everything) == 3
+        assert sorted(a.full_name for a in some) == ["Ada Lovelace", "Ada Tremblay"]
+        details = list(
+            db.session.scalars(
+                select(AuditEvent.detail).where(AuditEvent.action == "export_csv").order_by(AuditEvent.id)
+            )
+        )
+        assert details == [
+            "3 rows",
+            '2 rows; status=screening; search="ada"; from=2026-05-01; before=2026-07-01',
+        ]
+        for detail in details:
+            assert not any(name in detail for name in names)

@@ -1,18 +1,28 @@
 """The database: migrations build the models' schema on SQLite and PostgreSQL."""
 
 import re
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from portal.domain import accounts
 from portal.domain.models import StaffUser
 from portal.plumbing.config import PROJECT_ROOT
-from portal.plumbing.db import database_url, db, transaction
+from portal.plumbing.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    database_error_summary,
+    database_url,
+    db,
+    read_only,
+    transaction,
+)
 
 
 def test_migrations_build_exactly_the_models_schema(db_app):
@@ -44,7 +54,9 @@ def test_sqlite_is_configured_for_concurrent_use(make_app, tmp_path):
     with app.app_context(), db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        # Long enough for writers to queue, short enough that a stuck lock
+        # answers 503 within seconds.
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == SQLITE_BUSY_TIMEOUT_MS == 5000
     with app.app_context():
         db.engine.dispose()
 
@@ -104,3 +116,73 @@ def test_a_database_error_is_logged_without_the_values_sent(make_app, database_u
     assert re.search(r"Exception on /twice \[GET\] \(request [0-9a-f]{16}\): IntegrityError \(", logged)
     assert "ada.tremblay" not in logged and "example.ca" not in logged
     assert "in twice" in logged, "the log still says where it happened"
+
+
+@pytest.fixture
+def locked_sqlite(make_app):
+    """An SQLite app whose write lock another process holds; writers give up after 0.1 s."""
+    app = make_app()
+    other = sqlite3.connect(
+        app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), isolation_level=None
+    )
+    other.execute("BEGIN IMMEDIATE")
+
+    def impatient(dbapi_connection, record):
+        dbapi_connection.execute("PRAGMA busy_timeout = 100")
+
+    with app.app_context():
+        event.listen(db.engine, "connect", impatient)
+        db.engine.dispose()
+    yield app
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_work_that_may_write_waits_for_the_sqlite_write_lock(locked_sqlite):
+    with locked_sqlite.app_context():
+        with pytest.raises(OperationalError) as raised:
+            db.session.execute(text("SELECT count(*) FROM application")).scalar()
+        assert database_error_summary(raised.value) == "OperationalError (OperationalError, SQLITE_BUSY)"
+        db.session.rollback()
+
+
+def test_read_only_work_takes_no_sqlite_write_lock(locked_sqlite):
+    """An export or a page that only reads goes on while another writes."""
+    with locked_sqlite.app_context():
+        read_only()
+        assert db.session.execute(text("SELECT count(*) FROM application")).scalar() == 0
+        db.session.rollback()
+
+
+def test_an_error_without_a_driver_error_is_named_by_its_kind():
+    assert database_error_summary(PoolTimeoutError("QueuePool limit reached")) == "TimeoutError"
+
+
+def test_postgresql_connections_give_up_in_seconds(make_app):
+    app = make_app(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
+    assert connect_args["connect_timeout"] == 5
+    assert connect_args["tcp_user_timeout"] > 0 and connect_args["keepalives"] == 1
+    # Pooled connections are pinged with a deadline instead (a frozen server:
+    # tests/faults/test_database.py); SQLite keeps SQLAlchemy's own ping.
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
+    assert make_app().config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+
+
+def test_a_web_request_on_postgresql_has_lock_and_statement_timeouts(make_app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL settings")
+    app = make_app(DATABASE_URL=database_url)
+
+    @app.route("/timeouts")
+    def timeouts():
+        row = db.session.execute(
+            text("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')")
+        )
+        return "/".join(row.one())
+
+    assert app.test_client().get("/timeouts").get_data(as_text=True) == "5s/20s"
+    with app.app_context():
+        # Commands (migrations, purges) keep the server's defaults.
+        assert db.session.execute(text("SELECT current_setting('statement_timeout')")).scalar() == "0"
+        db.session.rollback()

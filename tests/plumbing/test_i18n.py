@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
-from portal.plumbing.config import PROJECT_ROOT
+from portal.plumbing.config import DEFAULTS, PROJECT_ROOT
 from portal.plumbing.i18n import format_file_size, language
 
 NBSP = "\u00a0"
@@ -61,21 +61,8 @@ def test_a_third_language_by_configuration_and_a_catalog(make_app, tmp_path, pag
     assert page(client.get("/en/jobs/")).toggle() == {"es": "/es/empleos/"}
 
 
-PATHS_EN = {
-    "jobs": "jobs",
-    "blog": "blog",
-    "apply": "apply",
-    "applications": "applications",
-    "staff": "staff",
-    "sign_in": "sign-in",
-    "sign_out": "sign-out",
-    "postings": "postings",
-    "audit": "audit",
-    "equity": "equity",
-    "accounts": "accounts",
-    "password": "password",
-    "translations": "translations",
-}
+#: Every URL word the portal needs, in English.
+PATHS_EN = dict(DEFAULTS["PORTAL_LANGUAGES"]["en"]["paths"])
 
 
 def test_no_language_is_named_by_hand_outside_configuration():

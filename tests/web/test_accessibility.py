@@ -204,6 +204,10 @@ def test_staff_pages_pass_axe(browser, live_server):
         "/en/staff/equity/",
         "/en/staff/audit/",
         "/en/staff/accounts/",
+        "/en/staff/accounts/invite",
+        "/en/staff/two-factor/",
+        "/fr/personnel/deux-facteurs/configuration",
+        "/en/staff/forgot-password",
     ):
         page.goto(live_server + url)
         if problems := violations(page):

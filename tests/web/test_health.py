@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 
 import pytest
 import sqlalchemy.exc
+from sqlalchemy import event
 
 from portal.plumbing.config import PROJECT_ROOT
 from portal.plumbing.db import db
@@ -113,3 +115,33 @@ def test_content_problems_are_counted_not_failed(make_app, content_tree):
 
 def test_health_only_answers_reads(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_an_sqlite_database_locked_elsewhere_is_reported(make_app):
+    """Another process holds the write lock longer than a submission would
+    wait: submissions would fail, so the server says so."""
+    app = make_app()
+    other = sqlite3.connect(
+        app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), isolation_level=None
+    )
+    other.execute("BEGIN IMMEDIATE")
+
+    def impatient(dbapi_connection, record):
+        dbapi_connection.execute("PRAGMA busy_timeout = 100")
+
+    with app.app_context():
+        event.listen(db.engine, "connect", impatient)
+        db.engine.dispose()
+    try:
+        status, report = health(app)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert status == 503
+    database = report["checks"]["database"]
+    assert database["status"] == "fail" and database["revision"] == database["latest"]
+    assert (
+        database["problem"]
+        == "the database cannot take a write (OperationalError (OperationalError, SQLITE_BUSY))"
+    )
+    assert health(app)[0] == 200, "and recovers once the lock is gone"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -10,21 +11,23 @@ from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
+from itsdangerous import BadSignature, TimestampSigner
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields import EmailField, TelField, URLField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, Regexp, StopValidation, ValidationError
 
 from ...content.model import Question, QuestionType
-from ...domain import antivirus
+from ...domain import antivirus, limits
 from ...domain.applications import Answer, EquityAnswers, Submission
 from ...domain.resumes import UploadRejected, check_resume, screen
 from ...plumbing.i18n import format_file_size
-from ..forms import PortalForm
+from ..forms import MaxLength, PortalForm
 
-ABOUT_MAX_WORDS = 300
+ABOUT_MAX_WORDS = limits.ABOUT_WORDS
 LINK_FIELDS = 5
-TEXT_ANSWER_MAX_CHARS = 5000
+#: What a ticked checkbox sends (WTForms' BooleanField renders value="y").
+CHECKED = "y"
 
 #: What to tell the candidate for each reason a file is refused (see portal.domain.resumes).
 UPLOAD_MESSAGES = {
@@ -84,6 +87,35 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+#: Salt of the signed time inside the submission token (see new_submission_token).
+SERVED_SALT = "portal.apply.served"
+
+
+def _served_signer(secret_key: str | bytes, at: float | None = None) -> TimestampSigner:
+    signer = TimestampSigner(secret_key, salt=SERVED_SALT)
+    if at is not None:
+        signer.get_timestamp = lambda: int(at)
+    return signer
+
+
+def new_submission_token(secret_key: str | bytes, served: float | None = None) -> str:
+    """Return a fresh token for the form's hidden field: random (a re-sent
+    form creates one application), carrying the time the form was served
+    (``served``, a Unix time; now by default), signed so that it cannot be
+    moved back. 57 characters, within the column's 64."""
+    return _served_signer(secret_key, served).sign(secrets.token_urlsafe(16)).decode()
+
+
+def served_at(token: str, secret_key: str | bytes) -> datetime | None:
+    """Return when the form carrying ``token`` was served, or None when the
+    token has no time or its signature does not match."""
+    try:
+        _value, stamp = _served_signer(secret_key).unsign(token, return_timestamp=True)
+    except (BadSignature, UnicodeError, ValueError, OverflowError):
+        return None
+    return stamp
+
+
 class MaxWords:
     """Refuse text of more than ``limit`` words, counted on the server."""
 
@@ -93,7 +125,7 @@ class MaxWords:
     def __call__(self, form, field) -> None:
         count = word_count(field.data or "")
         if count > self.limit:
-            raise ValidationError(
+            raise StopValidation(
                 _l(
                     "Use %(limit)s words or fewer (you used %(count)s)",
                     limit=format_decimal(self.limit),
@@ -126,25 +158,27 @@ class ApplicationForm(PortalForm):
     """The fields every application has; screening questions are added per posting."""
 
     submission_token = HiddenField()
+    #: The honeypot: hidden from sight and from the keyboard, so only programs fill it in.
+    website = StringField(_l("Leave this field empty"))
     full_name = StringField(
         _l("Full name"),
         validators=[
             DataRequired(_l("Enter your full name")),
-            Length(max=200, message=_l("Use 200 characters or fewer")),
+            MaxLength(limits.FULL_NAME),
         ],
     )
     email = EmailField(
         _l("Email address"),
         validators=[
             DataRequired(_l("Enter your email address")),
-            Length(max=320, message=_l("Use 320 characters or fewer")),
+            MaxLength(limits.EMAIL),
         ],
     )
     phone = TelField(
         _l("Phone number (optional)"),
         validators=[
             Optional(),
-            Length(max=50, message=_l("Use 50 characters or fewer")),
+            MaxLength(limits.PHONE),
             Regexp(
                 r"^[0-9+().\- ]*(?:(?:ext\.?|x|poste) ?[0-9]+)?$",
                 message=_l("Enter a phone number using digits, like 613-555-0123"),
@@ -153,7 +187,7 @@ class ApplicationForm(PortalForm):
     )
     pronouns = StringField(
         _l("Pronouns (optional)"),
-        validators=[Optional(), Length(max=50, message=_l("Use 50 characters or fewer"))],
+        validators=[Optional(), MaxLength(limits.PRONOUNS)],
     )
     preferred_language = ChoiceField(
         _l("Official language you prefer for communication"),
@@ -162,12 +196,13 @@ class ApplicationForm(PortalForm):
     resume = FileField(_l("Résumé"))
     about = TextAreaField(
         _l("Tell us about yourself (optional)"),
-        validators=[Optional(), MaxWords(ABOUT_MAX_WORDS)],
+        # Words first: the limit the candidate is told; the characters stop abuse.
+        validators=[Optional(), MaxWords(ABOUT_MAX_WORDS), MaxLength(limits.ABOUT)],
     )
     keep_for_future = BooleanField(_l("Keep my application for future opportunities"))
     accommodation = TextAreaField(
         _l("Accommodation for the assessment (optional)"),
-        validators=[Optional(), Length(max=2000, message=_l("Use 2,000 characters or fewer"))],
+        validators=[Optional(), MaxLength(limits.ACCOMMODATION)],
     )
     privacy_acknowledged = BooleanField(
         _l("I have read the privacy notice"),
@@ -187,7 +222,7 @@ class ApplicationForm(PortalForm):
         # Checked in validate_resume, but shown as required like the others.
         self.resume.flags.required = True
         if not self.submission_token.data:
-            self.submission_token.data = secrets.token_urlsafe(32)
+            self.submission_token.data = new_submission_token(current_app.secret_key)
 
     @property
     def link_fields(self):
@@ -250,6 +285,19 @@ class ApplicationForm(PortalForm):
                 _l("Enter an email address in the correct format, like name@example.com")
             ) from None
 
+    def bot_flags(self, now: datetime, min_seconds: float) -> tuple[str, ...]:
+        """Return the signs that a program sent the form (see
+        ``applications.FLAGS``): the honeypot filled in, or the form sent
+        sooner than ``min_seconds`` after it was served; a token whose time
+        is missing or tampered with counts as too fast."""
+        flags = []
+        if (self.website.data or "").strip():
+            flags.append("honeypot")
+        served = served_at(self.submission_token.data or "", current_app.secret_key)
+        if served is None or (now - served).total_seconds() < min_seconds:
+            flags.append("too_fast")
+        return tuple(flags)
+
     def validate_submission_token(self, field) -> None:
         if not field.data or len(field.data) > 64:
             raise ValidationError(_l("Reload the form and try again"))
@@ -276,6 +324,9 @@ class ApplicationForm(PortalForm):
             raise ValidationError(message) from None
 
     def validate_equity_prefer_not(self, field) -> None:
+        # A browser sends only what the checkboxes hold; anything else was made up.
+        if any(f.raw_data and f.raw_data != [CHECKED] for f in self.equity_fields):
+            raise ValidationError(_l("Choose from the groups listed, or “I prefer not to answer”"))
         if field.data and any(f.data for f in self.equity_fields[:-1]):
             raise ValidationError(_l("Choose “I prefer not to answer” alone, or the groups you belong to"))
 
@@ -287,7 +338,7 @@ def _add_links(form_class) -> None:
             f"link_{number}",
             URLField(
                 _l("Link %(number)d", number=number),
-                validators=[Optional(), Length(max=500, message=_l("Use 500 characters or fewer")), http_url],
+                validators=[Optional(), MaxLength(limits.LINK), http_url],
             ),
         )
 
@@ -310,7 +361,7 @@ def form_for(questions: tuple[Question, ...]):
                 description=question.hint,
                 validators=[
                     *required,
-                    Length(max=TEXT_ANSWER_MAX_CHARS, message=_l("Use 5,000 characters or fewer")),
+                    MaxLength(limits.TEXT_ANSWER),
                 ],
             )
         elif question.type is QuestionType.YES_NO:

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, session, url_for
+from flask_babel import lazy_gettext as _l
 
 from ...content import Document, Kind, current_index
 from ...domain import applications
 from ...domain.models import Application
 from ...domain.privacy import privacy_notice
 from ...domain.retention import period_in_words
-from ...plumbing.db import db
-from ...plumbing.i18n import current_locale, format_file_size, languages, localized_route
+from ...plumbing.db import UNAVAILABLE, db
+from ...plumbing.i18n import current_locale, format_file_size, language, languages, localized_route
+from .. import errors
 from ..documents import document_or_redirect
 from .forms import ABOUT_MAX_WORDS, form_for
 
 bp = Blueprint("apply", __name__)
 
+#: What the form says, in every language, when the database could not take it.
+NOT_SAVED = (
+    _l("Your application was not sent"),
+    _l(
+        "We could not save your application because of a problem on our side: nothing was saved. "
+        "Your answers are still in the form below. Choose your résumé again, then send the form "
+        "again in a few minutes."
+    ),
+)
 #: How many of its own applications a browser can see the confirmation of.
 REMEMBERED_APPLICATIONS = 20
 
@@ -44,10 +56,15 @@ def form(slug: str):
     if not form.is_submitted():
         form.preferred_language.data = g.lang_code
     if form.validate_on_submit():
+        # Shown again, filled in, if the database fails (see _not_saved).
+        g.apply_form = (posting, form)
         application, _created = applications.submit(
             db.session,
             posting,
-            form.to_submission(posting.questions),
+            replace(
+                form.to_submission(posting.questions),
+                flags=form.bot_flags(now, float(current_app.config["PORTAL_MIN_FILL_SECONDS"])),
+            ),
             privacy_notice_version=privacy_notice(g.lang_code).version,
             posting_titles=_titles(posting),
             contact_email=current_app.config["PORTAL_HIRING_CONTACT_EMAIL"],
@@ -55,6 +72,10 @@ def form(slug: str):
         )
         _remember(application.reference)
         return redirect(url_for("apply.confirmation", reference=application.reference), 303)
+    return _form_page(posting, form)
+
+
+def _form_page(posting: Document, form, not_saved: list[dict[str, str]] | None = None) -> str:
     return render_template(
         "apply/form.html",
         posting=posting,
@@ -63,7 +84,29 @@ def form(slug: str):
         about_max_words=ABOUT_MAX_WORDS,
         max_size=format_file_size(form.max_resume_bytes),
         retention_period=period_in_words(current_app.config["PORTAL_RETENTION_PERIOD"], current_locale()),
+        not_saved=not_saved,
     )
+
+
+def _not_saved(error):
+    """Show the form again, filled in, when the database cannot take a
+    submission (503): every typed value is there, the notice says in every
+    language that nothing was saved, and the résumé must be chosen again."""
+    filled = g.pop("apply_form", None)
+    if filled is None:
+        return errors.handle_database_unavailable(error)
+    errors.forget_database_work(error)
+    posting, form = filled
+    notices = []
+    for code in sorted(languages(), key=lambda code: code != g.lang_code):
+        with language(code):
+            notices.append({"lang": code, "title": str(NOT_SAVED[0]), "text": str(NOT_SAVED[1])})
+    headers = {"Retry-After": str(errors.RETRY_AFTER)}
+    return _form_page(posting, form, not_saved=notices), 503, headers
+
+
+for _error_class in UNAVAILABLE:
+    bp.register_error_handler(_error_class, _not_saved)
 
 
 @localized_route(bp, "{applications}/<reference>/")

@@ -11,21 +11,28 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 
-from ...domain import accounts
+from ...domain import accounts, second_factor
 from ...domain.models import Role, StaffUser
 from ...plumbing.db import db
+from ..errors import note_refusal
 
 login_manager = LoginManager()
 #: Access levels a staff route declares: the access-matrix test reads them.
 ACCESS_LEVELS = ("public", "staff", "admin")
 _TOKEN_KEY = "staff_token"
 _SEEN_KEY = "staff_seen"
+#: Between a correct password and the second step (a code, or enrolment).
+_PENDING_KEY = "staff_pending"
+#: How long the second step waits for its code; enrolment, which means
+#: installing an app, gets longer.
+PENDING_LIFETIME = {"code": 5 * 60, "enrol": 15 * 60}
 
 
 class StaffPrincipal:
@@ -100,6 +107,55 @@ def _to_sign_in():
     return redirect(url_for("staff.sign_in", next=request.full_path.rstrip("?")))
 
 
+def start_pending(user: StaffUser, step: str, next_url: str | None) -> None:
+    """Remember, in the signed session cookie, that ``user`` gave the right
+    password and has ``step`` ("code" or "enrol") left to do. No server
+    session exists yet. The state names the password hash (by a stamp), so
+    it is void once the password changes, and it expires (PENDING_LIFETIME)."""
+    session.clear()
+    session[_PENDING_KEY] = {
+        "user": user.id,
+        "stamp": accounts.password_stamp(user),
+        "step": step,
+        "at": int(time.time()),
+        "next": safe_next(next_url) or "",
+        "nonce": second_factor.new_nonce(),
+    }
+
+
+def pending(step: str) -> tuple[StaffUser, dict] | None:
+    """Return the account waiting for ``step`` and its state, if still valid."""
+    state = session.get(_PENDING_KEY)
+    if not isinstance(state, dict) or state.get("step") != step:
+        return None
+    if time.time() - state.get("at", 0) > PENDING_LIFETIME[step]:
+        return None
+    user = accounts.get_user(db.session, state.get("user"))
+    if user is None or not user.active or accounts.password_stamp(user) != state.get("stamp"):
+        return None
+    return user, state
+
+
+def forget_pending() -> None:
+    """Drop a pending sign-in step."""
+    session.pop(_PENDING_KEY, None)
+
+
+def after_password(user: StaffUser, next_url: str | None):
+    """Go on from a correct password: to the code step for an enrolled
+    account, to enrolment where the role requires a second factor, else
+    straight into a new session. Return the redirect."""
+    if second_factor.enrolled(user):
+        start_pending(user, "code", next_url)
+        return redirect(url_for("staff.sign_in_code"))
+    if second_factor.required(user):
+        start_pending(user, "enrol", next_url)
+        return redirect(url_for("staff.sign_in_enrol"))
+    token = accounts.open_session(db.session, user, client_address(), datetime.now(UTC))
+    sign_in(user, token)
+    return redirect(safe_next(next_url) or url_for("staff.dashboard"))
+
+
 def sign_in(user, token: str) -> None:
     """Start a fresh browser session for ``user`` (no session fixation)."""
     session.clear()
@@ -136,6 +192,9 @@ def safe_next(target: str | None) -> str | None:
     """Return ``target`` if it is a path on this site, else None (no open redirect)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    # A line break or other control character would end up in the Location header.
+    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return None
@@ -147,10 +206,24 @@ def staff_user() -> StaffUser:
     return current_user.user
 
 
+def refuse(*, application_id: int | None = None, posting_key: str | None = None) -> NoReturn:
+    """Answer 404 to a signed-in staff member refused a page (by role or by
+    posting assignment), keeping an audit entry of the refusal."""
+    note_refusal("access_refused", application_id=application_id, posting_key=posting_key)
+    abort(404)
+
+
+#: What a member who must set up a second factor may still open.
+_BEFORE_ENROLMENT = frozenset({"staff.enrol_second_factor", "staff.sign_out"})
+
+
 def access(level: str) -> Callable:
     """Guard a staff view: "public" (sign-in page), "staff" (any signed-in
     staff member) or "admin". The level is recorded on the view for the
-    access-matrix test, which fails for a staff route without one."""
+    access-matrix test, which fails for a staff route without one.
+
+    A signed-in member whose role requires a second factor they have not set
+    up (the setting changed during their session) is sent to set it up."""
     if level not in ACCESS_LEVELS:
         raise ValueError(level)
 
@@ -161,7 +234,13 @@ def access(level: str) -> Callable:
                 if not current_user.is_authenticated:
                     return login_manager.unauthorized()
                 if level == "admin" and not current_user.is_admin:
-                    abort(404)
+                    refuse()
+                if (
+                    second_factor.required(current_user.user)
+                    and not second_factor.enrolled(current_user.user)
+                    and request.endpoint not in _BEFORE_ENROLMENT
+                ):
+                    return redirect(url_for("staff.enrol_second_factor"))
             return view(*args, **kwargs)
 
         guarded.access_level = level

@@ -11,6 +11,7 @@ from datetime import tzinfo
 
 from flask_babel import gettext as _
 
+from ...domain.applications import FLAGS, flags_of
 from ...domain.models import Application
 from ...domain.review import spreadsheet_safe
 
@@ -24,7 +25,8 @@ def csv_lines(
     """Yield the CSV text line by line (for streaming), the BOM first.
 
     ``questions`` maps the posting's question ids to their labels: one
-    column each, after the common ones.
+    column each, after the common ones (the last of which says the signs
+    that a program may have sent the application, empty for most).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -50,6 +52,7 @@ def csv_lines(
             _("Accommodation"),
             _("Privacy notice version"),
             _("Links"),
+            _("Signs of automation"),
             *questions.values(),
         ]
     )
@@ -71,6 +74,7 @@ def csv_lines(
                 item.accommodation or "",
                 item.privacy_notice_version,
                 " ".join(link.url for link in item.links),
+                "; ".join(str(FLAGS[flag][0]) for flag in flags_of(item)),
                 *(answers.get(question_id, "") for question_id in questions),
             ]
         )

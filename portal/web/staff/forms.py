@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -14,13 +16,14 @@ from wtforms import (
 )
 from wtforms.fields import EmailField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ...domain import limits
 from ...domain.accounts import MAX_EMAIL_LENGTH, MIN_PASSWORD_LENGTH
 from ...domain.models import Role, Status
 from ...domain.review import BULK_TARGETS, SORTS
-from ..forms import PortalForm
+from ..forms import MaxLength, PortalForm
 
 SORT_LABELS = {"newest": _l("Newest first"), "oldest": _l("Oldest first"), "name": _l("Name")}
 
@@ -32,6 +35,7 @@ PASSWORD_REFUSALS = {
         "This password is too easy to guess: it is a common password, or made of words, names, dates "
         "or your email address. Use a passphrase of several unrelated words."
     ),
+    "password_too_long": _l("Use %(num)d characters or fewer", num=limits.PASSWORD),
 }
 
 
@@ -48,7 +52,9 @@ class SignInForm(PortalForm):
             Length(max=MAX_EMAIL_LENGTH, message=_l("Use 320 characters or fewer")),
         ],
     )
-    password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password"))])
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(_l("Enter your password")), MaxLength(limits.PASSWORD)]
+    )
 
 
 class StatusForm(PortalForm):
@@ -56,7 +62,7 @@ class StatusForm(PortalForm):
     reason = TextAreaField(
         _l("Reason for the decision"),
         description=_l("Required for a rejection: it is kept as the record of decision."),
-        validators=[Optional(), Length(max=4000, message=_l("Use 4,000 characters or fewer"))],
+        validators=[Optional(), MaxLength(limits.DECISION_REASON)],
     )
 
     def __init__(self, *args, allowed: tuple[Status, ...], **kwargs):
@@ -70,7 +76,7 @@ class BulkStatusForm(PortalForm):
     )
     reason = TextAreaField(
         _l("Reason for the decision"),
-        validators=[Optional(), Length(max=4000, message=_l("Use 4,000 characters or fewer"))],
+        validators=[Optional(), MaxLength(limits.DECISION_REASON)],
     )
     selected = SelectMultipleField(
         _l("Applications"),
@@ -89,9 +95,29 @@ class NoteForm(PortalForm):
         _l("Add a note"),
         validators=[
             DataRequired(_l("Write the note")),
-            Length(max=10000, message=_l("Use 10,000 characters or fewer")),
+            MaxLength(limits.NOTE),
         ],
     )
+
+
+#: The years a date filter may name: wider than any application's, and narrow
+#: enough that a day after the last one, in any time zone, is still a date.
+FILTER_YEARS = (1900, 2999)
+
+
+class FilterDate(DateField):
+    """A day written as YYYY-MM-DD, in the years of FILTER_YEARS; anything else
+    gets the portal's message (and the filter is left out)."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a date like 2026-03-31")) from None
+        if self.data is not None and not FILTER_YEARS[0] <= self.data.year <= FILTER_YEARS[1]:
+            self.data = None
+            raise ValueError(_l("Enter a date like 2026-03-31"))
 
 
 class FilterForm(PortalForm):
@@ -100,11 +126,13 @@ class FilterForm(PortalForm):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), validators=[Optional()])
-    q = StringField(_l("Name or email contains"), validators=[Optional(), Length(max=200)])
-    submitted_from = DateField(_l("Submitted from"), validators=[Optional()])
-    submitted_to = DateField(_l("Submitted to"), validators=[Optional()])
-    sort = SelectField(_l("Sort by"), validators=[Optional()])
+    # An unknown status or sort is ignored by the view (all statuses, newest first).
+    status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
+    #: Names and email addresses are no longer than an email address.
+    q = StringField(_l("Name or email contains"), validators=[Optional(), MaxLength(limits.EMAIL)])
+    submitted_from = FilterDate(_l("Submitted from"), validators=[Optional()])
+    submitted_to = FilterDate(_l("Submitted to"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), validators=[Optional()], validate_choice=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,25 +153,137 @@ class AccountForm(PortalForm):
     )
 
 
-class PasswordForm(PortalForm):
-    current = PasswordField(
-        _l("Current password"), validators=[InputRequired(_l("Enter your current password"))]
-    )
-    new = PasswordField(
+def _new_password() -> PasswordField:
+    return PasswordField(
         _l("New password"),
         description=_l("At least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
         validators=[
             InputRequired(_l("Enter a new password")),
+            MaxLength(limits.PASSWORD),
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 message=_l("Use at least %(num)d characters", num=MIN_PASSWORD_LENGTH),
             ),
         ],
     )
-    confirm = PasswordField(
+
+
+def _confirm_password() -> PasswordField:
+    return PasswordField(
         _l("New password again"),
         validators=[
             InputRequired(_l("Enter the new password again")),
             EqualTo("new", message=_l("The two new passwords are different")),
         ],
     )
+
+
+class PasswordForm(PortalForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(_l("Enter your current password")), MaxLength(limits.PASSWORD)],
+    )
+    new = _new_password()
+    confirm = _confirm_password()
+
+
+class NewPasswordForm(PortalForm):
+    """A new password, typed twice (invitation and reset links)."""
+
+    new = _new_password()
+    confirm = _confirm_password()
+
+
+class CodeForm(PortalForm):
+    """The second step of signing in."""
+
+    code = StringField(
+        _l("Code"),
+        description=_l("The 6-digit code your authenticator app shows, or one of your recovery codes."),
+        validators=[
+            InputRequired(_l("Enter the code from your authenticator app")),
+            Length(max=40, message=_l("Enter the code from your authenticator app")),
+        ],
+    )
+
+
+class EnrolForm(PortalForm):
+    """Confirming a new authenticator app with a code it shows."""
+
+    code = StringField(
+        _l("Code from the app"),
+        description=_l("The 6 digits the app shows for this account."),
+        validators=[
+            InputRequired(_l("Enter the code from your authenticator app")),
+            Length(max=20, message=_l("Enter the 6 digits from your authenticator app")),
+        ],
+    )
+
+
+class ConfirmPasswordForm(PortalForm):
+    """A change to the second factor, confirmed with the account's password."""
+
+    password = PasswordField(
+        _l("Your password"), validators=[InputRequired(_l("Enter your password")), MaxLength(limits.PASSWORD)]
+    )
+
+
+class InviteForm(PortalForm):
+    email = EmailField(
+        _l("Email address"),
+        validators=[
+            InputRequired(_l("Enter the email address")),
+            Length(max=MAX_EMAIL_LENGTH, message=_l("Use 320 characters or fewer")),
+            Email(message=_l("Enter an email address like name@example.ca")),
+        ],
+    )
+    role = SelectField(_l("Role"), choices=[SelectChoice(role, role.label) for role in Role])
+    postings = SelectMultipleField(
+        _l("Postings this reviewer may see"),
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    language = RadioField(
+        _l("Language of the invitation email"),
+        validators=[InputRequired(_l("Choose the language of the email"))],
+    )
+
+
+class ResendInvitationForm(PortalForm):
+    """Sending an invitation again, to an account that never set its password."""
+
+    language = RadioField(
+        _l("Language of the invitation email"),
+        validators=[InputRequired(_l("Choose the language of the email"))],
+    )
+
+
+class EmailForm(PortalForm):
+    """Asking for a password reset link."""
+
+    email = EmailField(
+        _l("Email address"),
+        validators=[
+            InputRequired(_l("Enter your email address")),
+            Length(max=MAX_EMAIL_LENGTH, message=_l("Use 320 characters or fewer")),
+        ],
+    )
+
+
+class HoldForm(PortalForm):
+    """Place a legal hold on an application or a posting (admins)."""
+
+    reason = TextAreaField(
+        _l("Reason for the hold"),
+        description=_l(
+            "For example: an access to information request, a complaint or a lawsuit, with its file number."
+        ),
+        validators=[DataRequired(_l("Write the reason for the hold")), MaxLength(limits.HOLD_REASON)],
+    )
+
+
+class ReleaseHoldForm(PortalForm):
+    """Release one legal hold (admins)."""
+
+    hold = HiddenField()

@@ -7,7 +7,9 @@ postings); the request commits once, after the view returns.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, time, timedelta
+from typing import NoReturn
 
 from flask import (
     Blueprint,
@@ -27,22 +29,25 @@ from flask_babel import ngettext
 
 from ...content import content_store, current_index
 from ...content.translations import FindingKind, UnpairedReason, translation_report
-from ...domain import accounts, audit, resumes, review
-from ...domain.models import Status
+from ...domain import accounts, applications, audit, resumes, retention, review, second_factor
+from ...domain.models import Role, Status
 from ...domain.postings import posting_summaries, posting_title, question_labels
 from ...plumbing.config import timezone
 from ...plumbing.db import db
 from ...plumbing.i18n import localized_route
 from ..forms import database_id
 from . import auth
-from .auth import access, client_address, safe_next, staff_user
+from .auth import access, client_address, staff_user
 from .export import csv_lines
 from .forms import (
+    FILTER_YEARS,
     AccountForm,
     BulkStatusForm,
     FilterForm,
+    HoldForm,
     NoteForm,
     PasswordForm,
+    ReleaseHoldForm,
     SignInForm,
     StatusForm,
     password_refusal,
@@ -69,12 +74,13 @@ def _now() -> datetime:
 @localized_route(bp, "{staff}/{sign_in}", methods=["GET", "POST"])
 @access("public")
 def sign_in():
-    """Sign a staff member in; one message for any wrong email or password."""
+    """Check a staff member's password (then the second step, if any); one
+    message for any wrong email or password."""
     form = SignInForm()
     status, retry_after = 200, None
     if form.validate_on_submit():
         try:
-            user, token = accounts.authenticate(
+            user = accounts.check_credentials(
                 db.session, form.email.data, form.password.data, client_address(), _now()
             )
         except accounts.AccountError as error:
@@ -93,8 +99,7 @@ def sign_in():
             else:
                 form.form_errors.append(_("The email address or password is not right."))
         else:
-            auth.sign_in(user, token)
-            return redirect(safe_next(request.args.get("next")) or url_for("staff.dashboard"))
+            return auth.after_password(user, request.args.get("next"))
     headers = {"Retry-After": str(retry_after)} if retry_after else {}
     return render_template("staff/sign_in.html", form=form), status, headers
 
@@ -132,7 +137,7 @@ def password():
             auth.forget_browser()
             flash(_("Your password is changed. Sign in with the new one."))
             return redirect(url_for("staff.sign_in"))
-    return render_template("staff/password.html", form=form)
+    return render_template("staff/password.html", form=form, enrolled=second_factor.enrolled(staff_user()))
 
 
 # Reviewing ------------------------------------------------------------------
@@ -154,19 +159,7 @@ def dashboard():
 def posting(posting_key: str):
     """List a posting's applications with filters, sorting and keyset pages."""
     _require_posting(posting_key)
-    filters_form = FilterForm(request.args)
-    page = review.page_of_applications(
-        db.session, posting_key, _filters(filters_form), request.args.get("cursor")
-    )
-    return render_template(
-        "staff/posting.html",
-        posting_key=posting_key,
-        title=posting_title(db.session, current_index(), posting_key, g.lang_code),
-        filters_form=filters_form,
-        page=page,
-        bulk_form=BulkStatusForm(),
-        query_without_cursor={k: v for k, v in request.args.items() if k != "cursor"},
-    )
+    return _render_posting(posting_key)
 
 
 @localized_route(bp, "{staff}/{postings}/<posting_key>/status", methods=["POST"])
@@ -215,7 +208,7 @@ def application(application_id: int):
         db.session, staff_user(), database_id(application_id), now=_now(), ip_address=client_address()
     )
     if found is None:
-        abort(404)
+        _refuse_application(application_id)
     return _render_application(found)
 
 
@@ -282,7 +275,7 @@ def resume(application_id: int):
         )
         return _render_application(application), 409
     if found is None:
-        abort(404)
+        _refuse_application(application_id)
     response = Response(found.content, mimetype=found.media_type)
     # An ASCII fallback and the UTF-8 name (RFC 6266): a header of
     # non-Latin-1 characters would make the WSGI server fail the response.
@@ -295,9 +288,12 @@ def resume(application_id: int):
 @localized_route(bp, "{staff}/{postings}/<posting_key>/export.csv")
 @access("admin")
 def export(posting_key: str):
-    """Stream a posting's applications as CSV for spreadsheets (UTF-8 with BOM)."""
+    """Stream a posting's applications as CSV for spreadsheets (UTF-8 with BOM),
+    narrowed by the list's filters; the export is audited with its row count
+    and filters."""
+    filters = _filters(FilterForm(request.args))
     rows = review.export_applications(
-        db.session, posting_key, user=staff_user(), now=_now(), ip_address=client_address()
+        db.session, posting_key, filters, user=staff_user(), now=_now(), ip_address=client_address()
     )
     lines = csv_lines(
         rows,
@@ -306,8 +302,102 @@ def export(posting_key: str):
         current_app.config["PORTAL_LANGUAGES"],
     )
     response = Response(stream_with_context(lines), mimetype="text/csv")
-    response.headers.set("Content-Disposition", "attachment", filename=f"applications-{posting_key}.csv")
+    # The key comes from the URL: only its plain characters go into a header.
+    name = re.sub(r"[^A-Za-z0-9_-]", "", posting_key)[:100] or "posting"
+    response.headers.set("Content-Disposition", "attachment", filename=f"applications-{name}.csv")
     return response
+
+
+# Legal holds ------------------------------------------------------------------
+
+
+@localized_route(bp, "{staff}/{applications}/<int:application_id>/{legal_hold}", methods=["POST"])
+@access("admin")
+def place_application_hold(application_id: int):
+    """Place a legal hold on one application (admins); audited."""
+    found = _visible_application(application_id)
+    form = HoldForm(prefix="hold")
+    if form.validate_on_submit():
+        try:
+            retention.place_hold(
+                db.session,
+                reason=form.reason.data,
+                user=staff_user(),
+                now=_now(),
+                ip_address=client_address(),
+                application=found,
+            )
+        except retention.HoldError:
+            form.reason.errors = [_("Write the reason for the hold")]
+        else:
+            flash(_("Legal hold placed: this application will not be deleted until the hold is released."))
+            return redirect(url_for("staff.application", application_id=found.id) + "#legal-hold")
+    return _render_application(found, hold_form=form)
+
+
+@localized_route(bp, "{staff}/{applications}/<int:application_id>/{legal_hold}/{release}", methods=["POST"])
+@access("admin")
+def release_application_hold(application_id: int):
+    """Release a legal hold placed on one application (admins); audited."""
+    found = _visible_application(application_id)
+    form = ReleaseHoldForm()
+    released = form.validate_on_submit() and retention.release_hold(
+        db.session,
+        _hold_id(form),
+        user=staff_user(),
+        now=_now(),
+        ip_address=client_address(),
+        application=found,
+    )
+    flash(_("Legal hold released.") if released else _("That hold was already released."))
+    return redirect(url_for("staff.application", application_id=found.id) + "#legal-hold")
+
+
+@localized_route(bp, "{staff}/{postings}/<posting_key>/{legal_hold}", methods=["POST"])
+@access("admin")
+def place_posting_hold(posting_key: str):
+    """Place a legal hold on every application to a posting (admins); audited."""
+    _require_posting(posting_key)
+    form = HoldForm(prefix="hold")
+    if form.validate_on_submit():
+        try:
+            retention.place_hold(
+                db.session,
+                reason=form.reason.data,
+                user=staff_user(),
+                now=_now(),
+                ip_address=client_address(),
+                posting_key=posting_key,
+            )
+        except retention.HoldError:
+            form.reason.errors = [_("Write the reason for the hold")]
+        else:
+            flash(
+                _(
+                    "Legal hold placed: no application to this posting will be deleted "
+                    "until the hold is released."
+                )
+            )
+            return redirect(url_for("staff.posting", posting_key=posting_key) + "#legal-hold")
+    return _render_posting(posting_key, hold_form=form)
+
+
+@localized_route(bp, "{staff}/{postings}/<posting_key>/{legal_hold}/{release}", methods=["POST"])
+@access("admin")
+def release_posting_hold(posting_key: str):
+    """Release a legal hold placed on a posting (admins); audited."""
+    _require_posting(posting_key)
+    form = ReleaseHoldForm()
+    released = form.validate_on_submit() and retention.release_hold(
+        db.session,
+        _hold_id(form),
+        user=staff_user(),
+        now=_now(),
+        ip_address=client_address(),
+        posting_key=posting_key,
+    )
+    flash(_("Legal hold released.") if released else _("That hold was already released."))
+    return redirect(url_for("staff.posting", posting_key=posting_key) + "#legal-hold")
 
 
 # Admin ----------------------------------------------------------------------
@@ -339,6 +429,7 @@ def audit_log():
     filters = audit.AuditFilter(
         action=request.args.get("action", "") if request.args.get("action") in audit.ACTIONS else "",
         actor=request.args.get("actor", "").replace("\x00", "").strip()[:320],
+        outcome=request.args.get("outcome", "") if request.args.get("outcome") in audit.OUTCOMES else "",
         application_id=database_id(request.args.get("application", type=int)),
         since=_day_start(request.args.get("since")),
         until=_day_end(request.args.get("until")),
@@ -351,6 +442,9 @@ def audit_log():
         page=page.number,
         actions=audit.ACTIONS,
         action_labels=audit.ACTION_LABELS,
+        outcomes=audit.OUTCOMES,
+        outcome_labels=audit.OUTCOME_LABELS,
+        role_labels={role.value: role.label for role in Role},
         args=request.args,
     )
 
@@ -358,8 +452,13 @@ def audit_log():
 @localized_route(bp, "{staff}/{accounts}/")
 @access("admin")
 def staff_accounts():
-    """List the staff accounts."""
-    return render_template("staff/accounts.html", users=accounts.list_users(db.session))
+    """List the staff accounts, with who uses two-step sign-in and who is still invited."""
+    return render_template(
+        "staff/accounts.html",
+        users=accounts.list_users(db.session),
+        enrolled=second_factor.enrolled,
+        has_password=accounts.has_password,
+    )
 
 
 @localized_route(bp, "{staff}/{accounts}/<int:staff_id>", methods=["GET", "POST"])
@@ -391,7 +490,14 @@ def staff_account(staff_id: int):
         else:
             flash(_("Account %(email)s updated.", email=account.email))
             return redirect(url_for("staff.staff_accounts"))
-    return render_template("staff/account.html", account=account, form=form)
+    return render_template(
+        "staff/account.html",
+        account=account,
+        form=form,
+        enrolled=second_factor.enrolled(account),
+        has_password=accounts.has_password(account),
+        languages=current_app.config["PORTAL_LANGUAGES"],
+    )
 
 
 @localized_route(bp, "{staff}/{translations}/", endpoint="translations")
@@ -411,19 +517,30 @@ def content_translations():
 
 
 def _require_posting(posting_key: str) -> None:
+    """404 (audited as refused) unless the staff member may see the posting."""
     if not review.can_see(staff_user(), posting_key):
-        abort(404)
+        auth.refuse(posting_key=posting_key)
 
 
 def _visible_application(application_id: int):
-    """Return the application, or 404 if it does not exist or is not the user's to see."""
+    """Return the application, or 404 if it does not exist or is not the
+    user's to see (audited as refused)."""
     found = review.visible_application(db.session, staff_user(), database_id(application_id))
     if found is None:
-        abort(404)
+        _refuse_application(application_id)
     return found
 
 
-def _render_application(found, status_form=None, note_form=None):
+def _refuse_application(application_id: int) -> NoReturn:
+    """404 for an application the staff member cannot see; audited as refused
+    when it exists (another posting's), plain when it does not."""
+    hidden = review.hidden_application(db.session, staff_user(), database_id(application_id))
+    if hidden is not None:
+        auth.refuse(application_id=hidden.id, posting_key=hidden.posting_key)
+    abort(404)
+
+
+def _render_application(found, status_form=None, note_form=None, hold_form=None):
     allowed = review.allowed_transitions(found.status)
     return render_template(
         "staff/application.html",
@@ -432,7 +549,46 @@ def _render_application(found, status_form=None, note_form=None):
         status_form=status_form or StatusForm(allowed=allowed),
         note_form=note_form or NoteForm(),
         allowed=allowed,
+        flags=[applications.FLAGS[flag] for flag in applications.flags_of(found)],
+        holds=retention.holds_on_application(db.session, found),
+        hold_form=hold_form or HoldForm(prefix="hold"),
     )
+
+
+def _render_posting(posting_key: str, hold_form=None):
+    filters_form = FilterForm(request.args)
+    filters = _filters(filters_form)
+    page = review.page_of_applications(db.session, posting_key, filters, request.args.get("cursor"))
+    return render_template(
+        "staff/posting.html",
+        posting_key=posting_key,
+        title=posting_title(db.session, current_index(), posting_key, g.lang_code),
+        filters_form=filters_form,
+        page=page,
+        bulk_form=BulkStatusForm(),
+        query_without_cursor={k: v for k, v in request.args.items() if k != "cursor"},
+        export_query=_filter_query(filters_form),
+        flag_labels={flag: labels[0] for flag, labels in applications.FLAGS.items()},
+        flags_of=applications.flags_of,
+        holds=retention.holds_on_posting(db.session, posting_key),
+        hold_form=hold_form or HoldForm(prefix="hold"),
+    )
+
+
+def _filter_query(form: FilterForm) -> dict[str, str]:
+    """Return the list's valid filters as query arguments (for the export link)."""
+    return {
+        field.name: request.args[field.name]
+        for field in (form.status, form.q, form.submitted_from, form.submitted_to)
+        if request.args.get(field.name) and not field.errors
+    }
+
+
+def _hold_id(form: ReleaseHoldForm) -> int | None:
+    try:
+        return database_id(int(form.hold.data or ""))
+    except ValueError:
+        return None
 
 
 def _filters(form: FilterForm) -> review.ApplicationFilter:
@@ -442,7 +598,7 @@ def _filters(form: FilterForm) -> review.ApplicationFilter:
     end = form.submitted_to.data if not form.submitted_to.errors else None
     return review.ApplicationFilter(
         status=form.status.data if form.status.data in set(Status) else "",
-        search=(form.q.data or "").strip()[:200],
+        search=(form.q.data or "").strip() if not form.q.errors else "",
         submitted_from=datetime.combine(start, time(), tzinfo=zone) if start else None,
         submitted_before=datetime.combine(end + timedelta(days=1), time(), tzinfo=zone) if end else None,
         sort=form.sort.data if form.sort.data in review.SORTS else "newest",
@@ -451,11 +607,12 @@ def _filters(form: FilterForm) -> review.ApplicationFilter:
 
 def _day_start(text: str | None) -> datetime | None:
     try:
-        return datetime.combine(
-            datetime.strptime(text or "", "%Y-%m-%d").date(), time(), tzinfo=timezone(current_app.config)
-        )
+        day = datetime.strptime(text or "", "%Y-%m-%d").date()
     except ValueError:
         return None
+    if not FILTER_YEARS[0] <= day.year <= FILTER_YEARS[1]:
+        return None
+    return datetime.combine(day, time(), tzinfo=timezone(current_app.config))
 
 
 def _day_end(text: str | None) -> datetime | None:

@@ -527,6 +527,19 @@ INVALID = {
         "equity_prefer_not",
         "Choose “I prefer not to answer” alone, or the groups you belong to",
     ),
+    # A browser sends "y" for a ticked box; anything else was made up.
+    "equity group with a made-up value": (
+        FORM,
+        {"equity_woman": "banana"},
+        "equity_prefer_not",
+        "Choose from the groups listed, or “I prefer not to answer”",
+    ),
+    "equity group sent twice": (
+        FORM,
+        {"equity_disability": ["y", "y"]},
+        "equity_prefer_not",
+        "Choose from the groups listed, or “I prefer not to answer”",
+    ),
 }
 
 
@@ -591,6 +604,10 @@ def test_several_errors_are_all_listed_in_page_order(db_app, application_form, p
         ("link without scheme", "Entrez un lien qui commence par https:// ou http://"),
         ("yes-no question unanswered", "Répondez à cette question"),
         ("phone in words", "Entrez un numéro de téléphone en chiffres, par exemple 613-555-0123"),
+        (
+            "equity group with a made-up value",
+            "Choisissez parmi les groupes proposés, ou «\u00a0Je préfère ne pas répondre\u00a0»",
+        ),
     ],
 )
 def test_errors_are_written_in_french_on_the_french_form(db_app, application_form, page, case, french):

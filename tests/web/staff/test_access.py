@@ -27,11 +27,35 @@ ROUTES = {
     "staff.add_note": ("POST", {"application_id": "mine"}, "staff"),
     "staff.resume": ("GET", {"application_id": "mine"}, "staff"),
     "staff.export": ("GET", {"posting_key": "mine"}, "admin"),
+    "staff.place_application_hold": ("POST", {"application_id": "mine"}, "admin"),
+    "staff.release_application_hold": ("POST", {"application_id": "mine"}, "admin"),
+    "staff.place_posting_hold": ("POST", {"posting_key": "mine"}, "admin"),
+    "staff.release_posting_hold": ("POST", {"posting_key": "mine"}, "admin"),
     "staff.equity": ("GET", {}, "admin"),
     "staff.audit_log": ("GET", {}, "admin"),
     "staff.staff_accounts": ("GET", {}, "admin"),
     "staff.staff_account": ("GET", {"staff_id": "admin"}, "admin"),
     "staff.translations": ("GET", {}, "admin"),
+    "staff.sign_in_code": ("GET", {}, "public"),
+    "staff.sign_in_enrol": ("GET", {}, "public"),
+    "staff.second_factor_settings": ("GET", {}, "staff"),
+    "staff.enrol_second_factor": ("GET", {}, "staff"),
+    "staff.renew_recovery_codes": ("POST", {}, "staff"),
+    "staff.turn_off_second_factor": ("POST", {}, "staff"),
+    "staff.invite": ("GET", {}, "admin"),
+    "staff.resend_invitation": ("POST", {"staff_id": "admin"}, "admin"),
+    "staff.reset_second_factor": ("POST", {"staff_id": "admin"}, "admin"),
+    "staff.accept_invitation": ("GET", {"token": "unknown"}, "public"),
+    "staff.forgot_password": ("GET", {}, "public"),
+    "staff.reset_password": ("GET", {"token": "unknown"}, "public"),
+}
+#: Public pages that need something a visitor does not bring: a correct
+#: password first (sent back to sign in), or a link from an email (404).
+PUBLIC_EXPECTED = {
+    "staff.sign_in_code": {"sign-in"},
+    "staff.sign_in_enrol": {"sign-in"},
+    "staff.accept_invitation": {404},
+    "staff.reset_password": {404},
 }
 VISITORS = ("anonymous", "disabled", "unassigned", "assigned", "admin")
 
@@ -54,14 +78,16 @@ def url_arguments(arguments, submitted, staff_ids, target):
             values[name] = submitted[ASSIGNED_KEY if target == "mine" else OTHER_KEY]
         elif name == "staff_id":
             values[name] = staff_ids["admin@nds.example"]
+        elif name == "token":
+            values[name] = "not-a-real-token"
     return values
 
 
-def expected_status(level, visitor, method, target):
+def expected_status(endpoint, level, visitor, method, target):
     """What the visitor must get: 200 (or a redirect after a POST), 302 to
     sign-in, or 404 (hidden, never 403: a guessed id tells nothing)."""
     if level == "public":
-        return {200}
+        return PUBLIC_EXPECTED.get(endpoint, {200})
     if visitor in ("anonymous", "disabled"):
         return {"sign-in"}
     if level == "admin" and visitor != "admin":
@@ -129,7 +155,7 @@ def test_access_matrix(db_app, signed_in, submitted, visitor):
                         "selected": "1",
                     },
                 )
-            expected = expected_status(level, visitor, method, target)
+            expected = expected_status(endpoint, level, visitor, method, target)
             got = response.status_code
             if "sign-in" in expected:
                 ok = got == 302 and "/en/staff/sign-in" in response.headers["Location"]

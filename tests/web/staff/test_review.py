@@ -29,7 +29,7 @@ from portal.domain.models import (
     Resume,
 )
 from portal.plumbing.db import db
-from tests.conftest import PDF, form_tokens_csrf, parse_page, sign_in
+from tests.conftest import PDF, form_tokens_csrf, notice_version, parse_page, sign_in
 from tests.records import (
     DESIGNER,
     HEAD,
@@ -715,7 +715,7 @@ def test_the_application_page_shows_every_answer(db_app, staff, full_application
     assert record["Pronouns"] == "she/her"
     assert record["Preferred language"] == "English"
     assert record["Keep for future opportunities"] == "Yes"
-    assert record["Privacy notice version accepted"] == "2026-11"
+    assert record["Privacy notice version accepted"] == notice_version()
     assert record["Status"] == "Received"
     text = result.text
     assert "I build accessible services." in text
@@ -884,6 +884,7 @@ EN_HEADERS = [
     "Accommodation",
     "Privacy notice version",
     "Links",
+    "Signs of automation",
 ]
 
 
@@ -914,7 +915,7 @@ def test_export_is_utf8_with_a_bom_and_keeps_accents(db_app, staff, application_
     assert cells["Accommodation"] == "Salle calme, s’il vous plaît."
     assert cells["Links"] == "https://example.org/portfolio"
     assert cells["Status"] == "Received"
-    assert cells["Privacy notice version"] == "2026-11"
+    assert cells["Privacy notice version"] == notice_version()
 
 
 def test_export_headers_in_english(db_app, staff, submitted):
@@ -1103,6 +1104,11 @@ def test_every_access_and_action_is_audited(db_app, staff):
     }
     assert counts == dict.fromkeys(counts, 1)
     assert next(e for e in events if e.action == "change_status").detail == "received -> screening"
+    outcomes = {(e.action, e.role, e.outcome) for e in events}
+    assert ("sign_in_failed", "reviewer", "failed") in outcomes  # a known account: its role
+    assert ("change_status", "reviewer", "done") in outcomes
+    assert ("export_csv", "admin", "done") in outcomes
+    assert next(e for e in events if e.action == "export_csv").detail == "1 rows"
 
 
 def audit_page(client, **query) -> list[dict]:
@@ -1117,8 +1123,13 @@ def audit_page(client, **query) -> list[dict]:
     rows = []
     for row in soup.select("table.data-table tbody tr"):
         cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
-        if len(cells) == 7:
-            entry = dict(zip(("at", "actor", "action", "application", "posting", "ip", "detail"), cells))
+        if len(cells) == 9:
+            entry = dict(
+                zip(
+                    ("at", "actor", "role", "action", "outcome", "application", "posting", "ip", "detail"),
+                    cells,
+                )
+            )
             entry["action"] = codes.get(entry["action"], entry["action"])
             rows.append(entry)
     return rows
@@ -1172,3 +1183,31 @@ def test_there_is_no_way_to_change_the_audit_log(db_app, staff):
     for method in (admin.post, admin.put, admin.delete, admin.patch):
         assert method("/en/staff/audit/").status_code == 405
     assert staff.client(staff.assigned).get("/en/staff/audit/").status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_export_follows_the_lists_filters_and_is_audited_with_them(db_app, staff, lang):
+    insert(
+        db_app,
+        new_application(HEAD, full_name="Ada Screening", status="screening"),
+        new_application(HEAD, full_name="Bob Screening", status="screening"),
+        new_application(HEAD, full_name="Ada Received"),
+    )
+    admin = staff.client(staff.admin)
+    query = {"status": "screening", "q": "ada", "submitted_from": "2026-05-01", "sort": "name"}
+    listing = parse_page(admin.get(posting_url(HEAD, lang), query_string=query), lang=lang)
+    (link,) = [href for href in listing.links() if "export.csv" in href]
+    assert link.startswith(posting_url(HEAD, lang, "export.csv") + "?")
+    assert {"status=screening", "q=ada", "submitted_from=2026-05-01"} <= set(link.split("?")[1].split("&"))
+    assert "sort=" not in link
+    _header, *rows = export_rows(admin.get(link))
+    assert [row[2] for row in rows] == ["Ada Screening"]
+    (event,) = audit_events(db_app, "export_csv")
+    assert event.detail == '1 rows; status=screening; search="ada"; from=2026-05-01'
+    assert "Ada Screening" not in event.detail and "@" not in event.detail
+
+    everything = parse_page(admin.get(posting_url(HEAD, lang)))
+    (plain,) = [href for href in everything.links() if "export.csv" in href]
+    assert plain == posting_url(HEAD, lang, "export.csv")
+    export_rows(admin.get(plain))
+    assert audit_events(db_app, "export_csv")[-1].detail == "3 rows"

@@ -1,0 +1,152 @@
+"""The outbox: one Message-ID per email, and the send recorded as soon as the
+SMTP server has accepted it."""
+
+from __future__ import annotations
+
+import smtplib
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from portal.domain import mail
+from portal.domain.models import OutboxEmail
+from portal.plumbing.db import db, transaction
+
+FORM = "/en/jobs/head-of-product-management/apply"
+
+
+def queue_one(app) -> int:
+    """Write one confirmation email to the outbox; return its id."""
+    with app.app_context(), transaction() as session:
+        email = mail.queue(
+            session,
+            recipient="ada@example.ca",
+            language="fr",
+            template="application_received",
+            reference="NDS-TEST",
+            full_name="Ada Tremblay",
+            posting_title="Chef",
+            contact_email="careers@nds-snn.example",
+        )
+        mail.take_queued(session)
+        session.flush()
+        return email.id
+
+
+def outbox_row(app, email_id: int) -> OutboxEmail:
+    with app.app_context():
+        email = db.session.get(OutboxEmail, email_id)
+        db.session.expunge(email)
+        return email
+
+
+def test_an_email_gets_its_message_id_when_it_is_written(db_app):
+    email = outbox_row(db_app, queue_one(db_app))
+    assert email.message_id.startswith("<") and email.message_id.endswith("@nds-snn.example>")
+    assert outbox_row(db_app, queue_one(db_app)).message_id != email.message_id
+
+
+def test_an_email_sent_twice_carries_the_same_message_id(db_app, smtp_server):
+    """What a sender killed between the server's acceptance and its record
+    leaves behind: the next run sends it again, as the same message."""
+    db_app.config.update(PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port)
+    email_id = queue_one(db_app)
+    with db_app.app_context():
+        assert mail.deliver(db.session, db_app.config).sent == 1
+        with transaction() as session:
+            session.execute(update(OutboxEmail).values(sent_at=None, claimed_at=None))
+        assert mail.deliver(db.session, db_app.config).sent == 1
+    first, second = smtp_server.received()
+    assert first["Message-ID"] == second["Message-ID"] == outbox_row(db_app, email_id).message_id
+
+
+def test_an_email_written_without_a_message_id_gets_one_when_claimed(db_app, smtp_server):
+    db_app.config.update(PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port)
+    email_id = queue_one(db_app)
+    with db_app.app_context(), transaction() as session:
+        session.execute(update(OutboxEmail).values(message_id=None))
+    with db_app.app_context():
+        mail.deliver(db.session, db_app.config)
+    (message,) = smtp_server.received()
+    stored = outbox_row(db_app, email_id).message_id
+    assert stored and message["Message-ID"] == stored
+
+
+def test_the_send_is_recorded_before_the_goodbye(db_app, smtp_server, monkeypatch):
+    """The server accepted the email, then the connection broke during QUIT:
+    it counts as sent (sending it again would duplicate it)."""
+    db_app.config.update(PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port)
+    email_id = queue_one(db_app)
+    seen = []
+
+    def broken_goodbye(smtp, *exc_info):
+        with db_app.app_context():
+            seen.append(db.session.scalar(select(OutboxEmail.sent_at).where(OutboxEmail.id == email_id)))
+        smtp.close()
+        raise smtplib.SMTPServerDisconnected("connection lost during QUIT")
+
+    monkeypatch.setattr(smtplib.SMTP, "__exit__", broken_goodbye)
+    with db_app.app_context():
+        report = mail.deliver(db.session, db_app.config)
+    assert (report.sent, report.failed) == (1, 0)
+    assert seen and seen[0] is not None, "recorded while the connection was still open"
+    email = outbox_row(db_app, email_id)
+    assert email.attempts == 1 and email.last_error is None and len(smtp_server.messages) == 1
+
+
+def test_a_claim_left_by_a_dead_sender_is_taken_after_the_timeout(db_app, smtp_server):
+    db_app.config.update(PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port)
+    queue_one(db_app)
+    claimed = datetime.now(UTC) - mail.CLAIM_TIMEOUT + timedelta(minutes=1)
+    with db_app.app_context(), transaction() as session:
+        session.execute(update(OutboxEmail).values(claimed_at=claimed))
+    with db_app.app_context():
+        assert mail.deliver(db.session, db_app.config).skipped == 1
+        with transaction() as session:
+            session.execute(update(OutboxEmail).values(claimed_at=claimed - timedelta(minutes=2)))
+        assert mail.deliver(db.session, db_app.config).sent == 1
+    assert len(smtp_server.messages) == 1
+
+
+@pytest.fixture
+def write_lock_free(monkeypatch):
+    """Check, each time an email is handed to the SMTP server, that no
+    database transaction holds SQLite's write lock meanwhile."""
+    checks = []
+
+    def check(app):
+        path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        original = smtplib.SMTP.send_message
+
+        def send_message(smtp, message, *args, **kwargs):
+            other = sqlite3.connect(path, isolation_level=None, timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # fails at once if anyone holds the lock
+                other.execute("ROLLBACK")
+                checks.append("free")
+            finally:
+                other.close()
+            return original(smtp, message, *args, **kwargs)
+
+        monkeypatch.setattr(smtplib.SMTP, "send_message", send_message)
+        return checks
+
+    return check
+
+
+def test_no_transaction_is_open_while_an_email_is_sent(
+    make_app, smtp_server, application_form, write_lock_free
+):
+    """After a submission (the request's own delivery) and from `flask outbox send`."""
+    app = make_app(PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port)
+    checks = write_lock_free(app)
+    client = app.test_client()
+    response = client.post(FORM, data=application_form(client, FORM))
+    assert response.status_code == 303
+    response.close()
+    queue_one(app)
+    result = app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    assert checks == ["free", "free"] and len(smtp_server.messages) == 2
