@@ -22,6 +22,8 @@ from portal.plumbing.db import db
 from tests.conftest import BACKENDS, STAFF_PASSWORD, form_tokens_csrf
 from tests.faults.conftest import FORM, Client, Proxy, dispose, fill_form, stored_applications, submit
 
+pytestmark = pytest.mark.faults
+
 FORMS = {
     "en": FORM,
     "fr": "/fr/emplois/chef-de-la-gestion-de-produits/postuler",

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.domain.models import Application
 from portal.plumbing.db import db
+
+pytestmark = pytest.mark.faults
 
 FORM = "/en/jobs/head-of-product-management/apply"
 EXPORT = "/en/staff/postings/head-product-management/export.csv"

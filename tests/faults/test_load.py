@@ -9,8 +9,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.conftest import PDF
 from tests.faults.conftest import BROKEN, Client, fill_form, slow_upload, stored_applications, submit
+
+pytestmark = pytest.mark.faults
 
 CLIENTS = 20
 EACH = 10

@@ -10,12 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
+import pytest
 from sqlalchemy import create_engine, select, text, update
 
 from portal.domain import mail
 from portal.domain.models import OutboxEmail
 from portal.plumbing.db import database_url, db, transaction
 from tests.faults.conftest import Client, dispose, fill_form, stored_applications, submit
+
+pytestmark = pytest.mark.faults
 
 #: Seconds a submission may take while the SMTP server hangs (its timeout is
 #: 10 s: a submission waiting on it would take longer).

@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.domain.models import Application, AuditEvent, OutboxEmail, PostingClosure, Resume
 from portal.plumbing.db import db
 from tests.faults.conftest import dispose, flask_command, portal_environment
 from tests.records import DESIGNER, HEAD, new_application
+
+pytestmark = pytest.mark.faults
 
 OLD = 150
 
