@@ -46,8 +46,10 @@ from .config import PROJECT_ROOT
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 #: How long an SQLite writer waits for another's lock before the request gets a 503.
 SQLITE_BUSY_TIMEOUT_MS = 5_000
-#: Seconds to wait for a PostgreSQL server to accept a connection.
-DATABASE_CONNECT_TIMEOUT = 5
+#: Seconds to wait for a PostgreSQL server to accept a connection. libpq may
+#: try twice (with TLS, then without, under sslmode=prefer), each with this
+#: timeout: 3 s keeps a submission's 503 within the few seconds promised.
+DATABASE_CONNECT_TIMEOUT = 3
 #: Seconds a pooled PostgreSQL connection has to answer a ping before a request
 #: uses it (a server that hangs with connections open fails fast too).
 PING_TIMEOUT = 3

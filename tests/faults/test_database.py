@@ -30,7 +30,7 @@ FORMS = {
 }
 NOT_SENT = {"en": "Your application was not sent", "fr": "Votre candidature n’a pas été envoyée"}
 #: Seconds within which a request meets a database that is down (the SQLite
-#: busy timeout and the PostgreSQL connect timeout are 5 s), with room to spare.
+#: busy timeout is 5 s; a frozen PostgreSQL costs a 3 s ping and a 3 s connect), with room to spare.
 FAILS_WITHIN = 12
 #: Seconds within which the portal serves again once the database is back.
 RECOVERS_WITHIN = 5

@@ -161,7 +161,7 @@ def test_an_error_without_a_driver_error_is_named_by_its_kind():
 def test_postgresql_connections_give_up_in_seconds(make_app):
     app = make_app(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
     connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
-    assert connect_args["connect_timeout"] == 5
+    assert connect_args["connect_timeout"] == 3
     assert connect_args["tcp_user_timeout"] > 0 and connect_args["keepalives"] == 1
     # Pooled connections are pinged with a deadline instead (a frozen server:
     # tests/faults/test_database.py); SQLite keeps SQLAlchemy's own ping.
