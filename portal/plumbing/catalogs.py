@@ -190,6 +190,8 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|%[sdif]|\{(\w
 _SPACES_BEFORE_PUNCTUATION = ("\u00a0", "\u202f")
 #: A colon followed by a space or the end: typographic, unlike "https://" or "23:59".
 _TYPOGRAPHIC_COLON = re.compile(r"(.?):(?=\s|$)")
+#: Canadian usage (the Translation Bureau's): no space at all before ? ! ;
+_SPACE_BEFORE_MARK = re.compile(r"[ \u00a0\u202f]([?!;])")
 
 
 def placeholders(text: str) -> list[str]:
@@ -198,8 +200,8 @@ def placeholders(text: str) -> list[str]:
 
 
 def typography_problems(text: str) -> list[str]:
-    """Return what breaks French typography in ``text``: a non-breaking
-    space before ':' and inside « »."""
+    """Return what breaks Canadian French typography in ``text``: a
+    non-breaking space before ':' and inside « », none before ? ! ;."""
     found = []
     for match in _TYPOGRAPHIC_COLON.finditer(text):
         if match.group(1) not in _SPACES_BEFORE_PUNCTUATION:
@@ -213,6 +215,9 @@ def typography_problems(text: str) -> list[str]:
         if char == "»" and text[index - 1 : index] not in _SPACES_BEFORE_PUNCTUATION:
             found.append("put a non-breaking space before »")
             break
+    marks = sorted({match.group(1) for match in _SPACE_BEFORE_MARK.finditer(text)})
+    if marks:
+        found.append(f"no space before {' '.join(marks)} in Canadian French")
     if "“" in text or "”" in text:
         found.append("use « » for quotations in French, not “ ”")
     return found

@@ -75,6 +75,7 @@ def checked(tmp_path):
             ("Hello %(name)s", "Bonjour %(nom)s", ()),
             ("Deadline: %(date)s", "Date limite : %(date)s", ()),
             ("“%(title)s” is closed", "« %(title)s » est fermé", ()),
+            ("Forgot it? Really!", "Oublié\u00a0? Vraiment !", ()),
             (("%(num)d job", "%(num)d jobs"), plural_forms("un emploi", "%(num)d emplois et %(extra)s"), ()),
             ("Fuzzy one", "Flou", ("fuzzy",)),
             ("Untranslated one", "", ()),
@@ -97,6 +98,8 @@ def checked(tmp_path):
         r"messages\.po:\d+: French typography in '“%\(title\)s” is closed': put a non-breaking space after «",
         r"messages\.po:\d+: French typography in '“%\(title\)s” is closed': "
         r"put a non-breaking space before »",
+        r"messages\.po:\d+: French typography in 'Forgot it\? Really!': "
+        r"no space before ! \? in Canadian French",
         r"messages\.po:\d+: obsolete entry left behind: 'Old'",
         r"messages\.po:\d+: no longer used in the code: 'Gone from the code'",
         r"templates/example\.html:7: not in fr catalog: 'Only in code'",

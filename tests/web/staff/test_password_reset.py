@@ -45,7 +45,7 @@ def test_the_sign_in_page_links_to_the_form(db_app, page, lang):
     sign_in_page = page(db_app.test_client().get(SIGN_IN[lang]), lang=lang)
     assert FORGOT[lang] in sign_in_page.links()
     form = page(db_app.test_client().get(FORGOT[lang]), lang=lang)
-    assert form.h1 == {"en": "Forgot your password?", "fr": "Mot de passe oublié\u00a0?"}[lang]
+    assert form.h1 == {"en": "Forgot your password?", "fr": "Mot de passe oublié?"}[lang]
     assert form.soup.select_one("label[for=email]") is not None
 
 
