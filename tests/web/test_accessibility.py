@@ -150,7 +150,11 @@ def test_errors_take_the_focus_and_link_to_their_fields(browser, live_server, la
     page.goto(live_server + FORM[lang])
     page.click("button[type=submit]")
     # autofocus is applied when the browser next renders the new page.
-    page.wait_for_function("document.activeElement.classList.contains('error-summary')", timeout=5000)
+    # While the new page loads there is no active element yet (null): keep polling.
+    page.wait_for_function(
+        "document.activeElement !== null && document.activeElement.classList.contains('error-summary')",
+        timeout=5000,
+    )
     first_link = page.locator(".error-summary a").first
     target = first_link.get_attribute("href")
     first_link.click()
