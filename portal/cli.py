@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -19,7 +20,7 @@ from .content import Severity, content_roots, current_index, load_index
 from .content.translations import DEFAULT_STALE_DAYS, translation_report
 from .domain import accounts, antivirus, limits, mail, resumes, retention, second_factor
 from .domain.models import Role
-from .plumbing import catalogs
+from .plumbing import catalogs, glossary
 from .plumbing.config import PROJECT_ROOT, timezone
 from .plumbing.db import db, one_at_a_time, schema_state, transaction
 from .plumbing.i18n import translation_directory
@@ -126,13 +127,58 @@ def i18n_compile() -> None:
 @i18n_cli.command("check")
 def i18n_check() -> None:
     """Report untranslated, fuzzy, obsolete and stale messages, differing
-    placeholders and French typography, as file:line: message. Exits 1 if any."""
+    placeholders and French typography, and the French glossary's terms to
+    avoid and house rules in the catalog, the content and the privacy notice,
+    as file:line: message. Exits 1 if any."""
     problems = catalogs.check_catalogs(translation_directory(), _template(), PROJECT_ROOT)
+    problems += _glossary_problems()
     for problem in problems:
         click.echo(str(problem))
     click.echo(f"{len(problems)} problems in the catalogs", err=True)
     if problems:
         raise SystemExit(1)
+
+
+@i18n_cli.command("glossary")
+@click.argument("lang")
+def i18n_glossary(lang: str) -> None:
+    """Print the glossary of LANG (translations/LANG/glossary.yaml) as the
+    Markdown table of TRANSLATING.md."""
+    path = glossary.path_for(translation_directory(), lang)
+    if not path.is_file():
+        click.echo(f"{path} does not exist: {lang} has no glossary.", err=True)
+        raise SystemExit(1)
+    click.echo(glossary.markdown_table(glossary.load(path)), nl=False)
+
+
+def _glossary_problems() -> list[catalogs.CatalogProblem]:
+    """Check each language that has a glossary: its catalog, content and privacy notice."""
+    config = current_app.config
+    problems = []
+    for lang, language in config["PORTAL_LANGUAGES"].items():
+        path = glossary.path_for(translation_directory(), lang)
+        if not path.is_file():
+            continue
+        terms = glossary.load(path)
+        french = catalogs.is_french(language.get("locale", lang))
+        po_path = translation_directory() / lang / "LC_MESSAGES" / f"{catalogs.DOMAIN}.po"
+        if po_path.is_file():
+            problems += glossary.check_catalog(po_path, _shown(po_path), terms, french=french)
+        roots = [Path(root) / lang for root in content_roots(config["PORTAL_CONTENT_DIR"])]
+        problems += glossary.check_content(
+            [root for root in roots if root.is_dir()], PROJECT_ROOT, terms, french=french
+        )
+        notice = Path(config["PORTAL_PRIVACY_NOTICE_DIR"]) / f"{lang}.md"
+        if notice.is_file():
+            problems += glossary.check_text_file(notice, _shown(notice), terms, french=french)
+    return sorted(problems)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 @i18n_cli.command("extract")

@@ -9,6 +9,16 @@ from typing import Any
 
 from .model import Choice, Document, Problem, Question, QuestionType, Severity
 
+#: Line breaks and runs of ASCII spaces: a value's U+00A0 and U+202F (French
+#: typography, amounts like « 88 000 $ ») are kept.
+_SPACES = re.compile(r"[ \t\r\n\f\v]+")
+
+
+def collapse_spaces(text: str) -> str:
+    """Join a value's lines and runs of spaces into single spaces, keeping non-breaking ones."""
+    return _SPACES.sub(" ", text).strip()
+
+
 #: Keys the portal reads, or knowingly ignores (Hugo and CMS bookkeeping).
 KNOWN_KEYS = frozenset(
     {
@@ -90,7 +100,7 @@ class FieldReader:
         if isinstance(value, (list, dict)):
             self.warn(key, f"{key!r} should be text, not a {type(value).__name__}")
             return ""
-        return " ".join(str(value).split())
+        return collapse_spaces(str(value))
 
     def names(self, key: str) -> str | None:
         value = self.data.get(key)
@@ -183,7 +193,7 @@ class FieldReader:
         if value is None:
             return ()
         items = value if isinstance(value, list) else [value]
-        return tuple(" ".join(str(item).split()) for item in items if str(item or "").strip())
+        return tuple(collapse_spaces(str(item)) for item in items if str(item or "").strip())
 
     def aliases(self) -> tuple[str, ...]:
         found = []
@@ -234,7 +244,7 @@ def _read_question(item: Any) -> tuple[str | None, Question | None]:
     if not isinstance(item, dict):
         return "must be a mapping with id, type and label", None
     question_id = str(item.get("id") or "").strip()
-    label = " ".join(str(item.get("label") or "").split())
+    label = collapse_spaces(str(item.get("label") or ""))
     kind = _QUESTION_TYPES.get(str(item.get("type") or "").strip().lower())
     if not question_id:
         return "has no id", None
@@ -250,9 +260,9 @@ def _read_question(item: Any) -> tuple[str | None, Question | None]:
         for number, choice in enumerate(raw, start=1):
             if isinstance(choice, dict):
                 choice_id = str(choice.get("id") or number).strip()
-                choice_label = " ".join(str(choice.get("label") or "").split())
+                choice_label = collapse_spaces(str(choice.get("label") or ""))
             else:
-                choice_id, choice_label = str(number), " ".join(str(choice).split())
+                choice_id, choice_label = str(number), collapse_spaces(str(choice))
             if not choice_label:
                 return f"choice {number} has no label", None
             choices.append(Choice(choice_id, choice_label))
@@ -264,7 +274,7 @@ def _read_question(item: Any) -> tuple[str | None, Question | None]:
         type=kind,
         label=label,
         required=required if isinstance(required, bool) else str(required).lower() in _TRUE,
-        hint=" ".join(str(item.get("hint") or "").split()),
+        hint=collapse_spaces(str(item.get("hint") or "")),
         choices=tuple(choices),
     )
 

@@ -14,7 +14,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from . import frontmatter
@@ -48,14 +48,16 @@ def load(
     timezone: tzinfo,
     *,
     signature: str | None = None,
+    now: datetime | None = None,
 ) -> ContentIndex:
     """Read every content file under ``roots`` and build the index.
 
-    ``signature`` is the tree's fingerprint when the caller has just taken it.
+    ``signature`` is the tree's fingerprint when the caller has just taken it;
+    ``now`` (default: the current time) tells which postings are open.
     """
     roots = tuple(str(root) for root in roots)
     signature = signature or scan_signature(roots)
-    loader = _Loader(languages, timezone)
+    loader = _Loader(languages, timezone, now or datetime.now(UTC))
     for root in roots:
         loader.read_root(root)
     return loader.finish(roots, signature)
@@ -78,9 +80,10 @@ class _Source:
 
 
 class _Loader:
-    def __init__(self, languages: Sequence[str], timezone: tzinfo) -> None:
+    def __init__(self, languages: Sequence[str], timezone: tzinfo, now: datetime) -> None:
         self.languages = tuple(languages)
         self.timezone = timezone
+        self.now = now
         self.problems: list[Problem] = []
         self.sources: list[_Source] = []
         #: When each file was last changed: for two files claiming one URL or
@@ -315,21 +318,32 @@ class _Loader:
         for document in documents:
             slugs = translations.get((document.kind, document.lang, document.slug), {})
             missing = [lang for lang in self.languages if lang not in slugs and lang != document.lang]
+            # Postings advertised online are published in every official
+            # language at once: an open one alone is an error.
+            advertised = bool(missing) and self.advertised(document)
+            severity = Severity.ERROR if advertised else Severity.WARNING
+            suffix = f": an open posting must be published in {'/'.join(missing)} too" if advertised else ""
             if not document.translation_key:
                 self.report(
                     document.source,
                     document.translation_key_line,
-                    Severity.WARNING,
-                    "no translationKey: cannot be paired with its translation",
+                    severity,
+                    f"no translationKey: cannot be paired with its translation{suffix}",
                 )
             elif missing:
                 self.report(
                     document.source,
                     document.translation_key_line,
-                    Severity.WARNING,
-                    f"unpaired: no {'/'.join(missing)} file has translationKey {document.translation_key!r}",
+                    severity,
+                    f"unpaired: no {'/'.join(missing)} file has translationKey "
+                    f"{document.translation_key!r}{suffix}",
                 )
         return translations
+
+    def advertised(self, document: Document) -> bool:
+        """Tell whether ``document`` is an open posting shown in listings:
+        published, not archived, not hidden, its closing date not passed."""
+        return document.kind is Kind.POSTING and document.is_listed(self.now)
 
     def preference(self, document: Document) -> tuple:
         """Order documents competing for one slug or key: the first one wins.

@@ -21,13 +21,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
 from flask import Flask, current_app, render_template
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..plumbing import i18n
+from ..plumbing.config import mail_from
 from ..plumbing.db import db, transaction
 from .models import OutboxEmail
 
@@ -71,16 +72,16 @@ def queue(
         body_html=body_html,
         created_at=datetime.now(UTC),
         attempts=0,
-        message_id=new_message_id(current_app.config),
+        message_id=new_message_id(current_app.config, language),
     )
     session.add(email)
     session.info.setdefault(_QUEUED, []).append(email)
     return email
 
 
-def new_message_id(config) -> str:
-    """Return a new, unique Message-ID in the sender's domain."""
-    return make_msgid(domain=config["PORTAL_MAIL_FROM"].rsplit("@", 1)[-1].strip(">").strip())
+def new_message_id(config, language: str) -> str:
+    """Return a new, unique Message-ID in the domain of ``language``'s sender."""
+    return make_msgid(domain=parseaddr(mail_from(config, language))[1].rsplit("@", 1)[-1])
 
 
 def take_queued(session: Session) -> list[OutboxEmail]:
@@ -176,10 +177,11 @@ def _claim(session: Session, email_id: int, config) -> bool:
         == 1
     )
     if claimed:
+        language = session.scalar(select(OutboxEmail.language).where(OutboxEmail.id == email_id))
         session.execute(
             update(OutboxEmail)
             .where(OutboxEmail.id == email_id, OutboxEmail.message_id.is_(None))
-            .values(message_id=new_message_id(config))
+            .values(message_id=new_message_id(config, language))
         )
     return claimed
 
@@ -188,7 +190,7 @@ def _message(session: Session, email_id: int, config) -> EmailMessage:
     email = session.get(OutboxEmail, email_id, populate_existing=True)
     message = EmailMessage()
     message["Subject"] = email.subject
-    message["From"] = config["PORTAL_MAIL_FROM"]
+    message["From"] = mail_from(config, email.language)
     message["To"] = email.recipient
     message["Message-ID"] = email.message_id
     message.set_content(email.body_text)

@@ -194,6 +194,11 @@ _TYPOGRAPHIC_COLON = re.compile(r"(.?):(?=\s|$)")
 _SPACE_BEFORE_MARK = re.compile(r"[ \u00a0\u202f]([?!;])")
 
 
+def is_french(locale: object) -> bool:
+    """Say whether a locale (``fr``, ``fr_CA``...) follows French typography."""
+    return str(locale).startswith("fr")
+
+
 def placeholders(text: str) -> list[str]:
     """Return the placeholders of a message, sorted: ``%(name)s``, ``%s``, ``{name}``."""
     return sorted(match.group(0) for match in _PLACEHOLDER.finditer(text))
@@ -240,7 +245,7 @@ def check_catalog(po_path: Path, template: Catalog, display: str) -> list[Catalo
     problems: list[CatalogProblem] = []
     with po_path.open("rb") as po_file:
         catalog = read_po(po_file, locale=po_path.parent.parent.name)
-    french = str(catalog.locale).startswith("fr")
+    french = is_french(catalog.locale)
     wanted = {_key(message): message for message in template if message.id}
     present = {_key(message) for message in catalog if message.id}
 

@@ -6,6 +6,7 @@ import contextlib
 import json
 import secrets
 from collections.abc import Mapping, MutableMapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -137,7 +138,11 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_SMTP_USERNAME": "",
     "PORTAL_SMTP_PASSWORD": "",
     "PORTAL_SMTP_TIMEOUT": 10,
-    "PORTAL_MAIL_FROM": "Careers <careers@nds-snn.example>",
+    # The sender of each language's emails; one text is every language's.
+    "PORTAL_MAIL_FROM": {
+        "en": "Careers <careers@nds-snn.example>",
+        "fr": "Carrières <carrieres@nds-snn.example>",
+    },
     # Staff.
     "PORTAL_STAFF_IDLE_MINUTES": 30,
     # ...and after this many hours, active or not.
@@ -160,17 +165,24 @@ def environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """Return the settings given by environment variables.
 
     A variable named like a setting replaces it; ``NAME__key`` sets one key of
-    a mapping setting (``PORTAL_ORGANISATION_NAME__fr=...``). Values that parse
-    as JSON (numbers, booleans, objects) are taken as such, others as text.
+    a mapping setting (``PORTAL_ORGANISATION_NAME__fr=...``), on top of the
+    whole setting when both are given (a text given for every language, like
+    ``PORTAL_MAIL_FROM``, then stands for each of the default's keys). Values
+    that parse as JSON (numbers, booleans, objects) are taken as such, others
+    as text.
     """
     overrides: dict[str, Any] = {}
-    for name, raw in environ.items():
+    # Whole settings first, so NAME__key always lands on top of NAME.
+    for name, raw in sorted(environ.items(), key=lambda item: "__" in item[0]):
         setting, _, subkey = name.partition("__")
         if setting not in DEFAULTS:
             continue
         value = _parse_value(raw, DEFAULTS[setting])
         if subkey:
-            merged = dict(overrides.get(setting, DEFAULTS[setting]))
+            base = overrides.get(setting, DEFAULTS[setting])
+            if isinstance(DEFAULTS[setting], Mapping) and not isinstance(base, Mapping):
+                base = dict.fromkeys(DEFAULTS[setting], base)
+            merged = dict(base)
             merged[subkey] = value
             overrides[setting] = merged
         else:
@@ -263,6 +275,7 @@ def validate(config: Mapping[str, Any]) -> None:
             raise ConfigurationError(f"PORTAL_LANGUAGES[{code!r}] needs a name and its URL words (paths).")
         if code not in config["PORTAL_ORGANISATION_NAME"]:
             raise ConfigurationError(f"PORTAL_ORGANISATION_NAME has no name for language {code!r}.")
+    _validate_mail_from(config["PORTAL_MAIL_FROM"], languages)
     try:
         min_fill = float(config["PORTAL_MIN_FILL_SECONDS"])
     except (TypeError, ValueError):
@@ -273,6 +286,38 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigurationError("PORTAL_SMTP_SECURITY must be none, starttls or ssl.")
     if config["PORTAL_STAFF_TOTP"] not in ("optional", "admins", "everyone"):
         raise ConfigurationError("PORTAL_STAFF_TOTP must be optional, admins or everyone.")
+
+
+def _validate_mail_from(setting: Any, languages: Mapping[str, Any]) -> None:
+    """Refuse a sender setting that leaves a language without a usable address."""
+    if isinstance(setting, str):
+        senders = dict.fromkeys(languages, setting)
+    elif isinstance(setting, Mapping):
+        senders = {code: setting.get(code) for code in languages}
+    else:
+        senders = {}
+    if not senders:
+        raise ConfigurationError(
+            "PORTAL_MAIL_FROM must be a sender such as 'Careers <careers@example.ca>', or one per "
+            'language: {"en": "Careers <careers@example.ca>", "fr": "Carrières <carrieres@example.ca>"}.'
+        )
+    for code, sender in senders.items():
+        if sender is None:
+            raise ConfigurationError(f"PORTAL_MAIL_FROM has no sender for language {code!r}.")
+        if not isinstance(sender, str) or "@" not in parseaddr(sender)[1]:
+            raise ConfigurationError(
+                f"PORTAL_MAIL_FROM for language {code!r} is not an address such as "
+                f"'Careers <careers@example.ca>': {sender!r}."
+            )
+
+
+def mail_from(config: Mapping[str, Any], language: str) -> str:
+    """Return the sender of emails written in ``language`` (the default
+    language's for a language no longer configured)."""
+    setting = config["PORTAL_MAIL_FROM"]
+    if isinstance(setting, str):
+        return setting
+    return setting.get(language) or setting[config["PORTAL_DEFAULT_LANGUAGE"]]
 
 
 def timezone(config: Mapping[str, Any]) -> ZoneInfo:

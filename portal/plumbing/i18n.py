@@ -7,6 +7,7 @@ the first URL segment, a name for the toggle, and the words used in its URLs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import get_timezone_name
+from babel.numbers import format_currency
 from flask import Blueprint, Flask, current_app, g, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_babel import (
@@ -34,6 +36,7 @@ from markupsafe import escape
 from .config import PROJECT_ROOT, ConfigurationError
 
 TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
+NBSP = "\u00a0"
 LANG_ARG = "lang_code"
 
 
@@ -65,6 +68,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["language_name"] = language_name
     app.jinja_env.filters["deadline"] = format_deadline
     app.jinja_env.filters["filesize"] = format_file_size
+    app.jinja_env.filters["amounts"] = keep_amounts_together
+    app.jinja_env.filters["compensation"] = format_compensation
 
 
 def _as_text(eval_context: EvalContext, translated: str) -> str:
@@ -119,12 +124,13 @@ def current_locale() -> str:
 
 def format_deadline(moment: datetime) -> str:
     """Return a deadline in the page locale and the portal's time zone,
-    e.g. "March 31, 2027 at 11:59 p.m. Eastern Time"."""
+    e.g. "March 31, 2027 at 11:59 p.m. Eastern Time"; the date and the time
+    never break across lines, and French times on the hour read « 17 h »."""
     zone = get_timezone()
     return gettext(
         "%(date)s at %(time)s (%(zone)s)",
-        date=format_date(moment, "long"),
-        time=format_time(moment, "short"),
+        date=_unbreakable(format_date(moment, "long")),
+        time=_unbreakable(_format_short_time(moment)),
         zone=get_timezone_name(
             moment.astimezone(zone),
             width="long",
@@ -135,11 +141,71 @@ def format_deadline(moment: datetime) -> str:
     )
 
 
+def _format_short_time(moment: datetime) -> str:
+    # Locales that write hours "17 h 00" (fr_CA) follow the Guide du
+    # rédacteur: no leading zero, and the hour alone on the hour (« 17 h »).
+    pattern = Locale.parse(current_locale()).time_formats["short"].pattern
+    if _HOUR_H_MINUTES.fullmatch(pattern):
+        on_the_hour = moment.astimezone(get_timezone()).minute == 0
+        return format_time(moment, "H\u00a0'h'" if on_the_hour else "H\u00a0'h'\u00a0mm")
+    return format_time(moment, "short")
+
+
+_HOUR_H_MINUTES = re.compile(r"H{1,2}\s*'h'\s*mm")
+
+
+def _unbreakable(text: str) -> str:
+    return text.replace(" ", NBSP)
+
+
 def format_file_size(size: int) -> str:
-    """Return a file size in the page locale: "850 KB", "1.2 MB", « 1,2 Mo »."""
+    """Return a file size in the page locale, number and unit on one line:
+    "850 KB", "1.2 MB", « 1,2 Mo » (with U+00A0)."""
     if size < 1024 * 1024:
-        return gettext("%(size)s KB", size=format_decimal(max(1, round(size / 1024))))
-    return gettext("%(size)s MB", size=format_decimal(round(size / 1024 / 1024, 1)))
+        text = gettext("%(size)s KB", size=format_decimal(max(1, round(size / 1024))))
+    else:
+        text = gettext("%(size)s MB", size=format_decimal(round(size / 1024 / 1024, 1)))
+    return _unbreakable(text)
+
+
+#: Spaces that must not break a line: inside a number ("88 000"), between a
+#: number and its currency or unit ("000 $", "5 Mo", "40 %"), and before a
+#: dash, which never starts a line.
+_BREAKABLE_IN_AMOUNT = re.compile(
+    r"(?<=\d) (?=\d{3}(?!\d))"
+    r"|(?<=\d) (?=[$€£¢%]|(?:CAD|USD|k\$|ko|Mo|Go|KB|MB|GB|h)(?![^\W\d_]))"
+    r"|(?<=[$€£¢]) (?=\d)"
+    r"|(?<=\d h) (?=\d\d(?!\d))"
+    r"| (?=[–—])"
+)
+#: A plain amount or range of whole numbers ("88000-110000", "88,000 – 110,000").
+_PLAIN_AMOUNTS = re.compile(
+    r"^\s*(\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+|\d+)(?:\s*[-–]\s*(\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+|\d+))?\s*$"
+)
+
+
+def keep_amounts_together(text: str) -> str:
+    """Return ``text`` with U+00A0 for the spaces inside its amounts, so
+    « 88 000 $ » or "5 MB" never breaks across lines."""
+    return _BREAKABLE_IN_AMOUNT.sub(NBSP, text)
+
+
+def format_compensation(text: str) -> str:
+    """Return a salary for the page locale: a plain amount or range of
+    Canadian dollars ("88000-110000") is formatted by Babel ("$88,000 –
+    $110,000", « 88 000 $ – 110 000 $ »); written text keeps its words, with
+    its amounts kept on one line."""
+    plain = _PLAIN_AMOUNTS.match(text)
+    if plain is None:
+        return keep_amounts_together(text)
+    locale = Locale.parse(current_locale())
+    pattern = locale.currency_formats["standard"].pattern.split(";")[0].replace(".00", "")
+    amounts = [
+        format_currency(int(re.sub(r"\D", "", number)), "CAD", pattern, locale=locale, currency_digits=False)
+        for number in plain.groups()
+        if number is not None
+    ]
+    return f"{NBSP}– ".join(amounts)
 
 
 def language_of_path(path: str) -> str | None:

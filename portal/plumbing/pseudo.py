@@ -9,6 +9,7 @@ through gettext. Content files are exempt (they have no catalog).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from babel.support import NullTranslations
 from flask import Flask
@@ -68,7 +69,7 @@ class PseudoDomain(Domain):
 def add_pseudo_language(config) -> None:
     """Add the pseudo language named by ``PORTAL_PSEUDO_LANGUAGE`` to the
     configured languages, copying the default language's URL words, locale
-    and organisation name."""
+    organisation name and email sender."""
     code = config.get("PORTAL_PSEUDO_LANGUAGE")
     if not code or code in config["PORTAL_LANGUAGES"]:
         return
@@ -82,6 +83,11 @@ def add_pseudo_language(config) -> None:
         **config["PORTAL_ORGANISATION_NAME"],
         code: config["PORTAL_ORGANISATION_NAME"][default],
     }
+    if isinstance(config["PORTAL_MAIL_FROM"], Mapping):
+        config["PORTAL_MAIL_FROM"] = {
+            **config["PORTAL_MAIL_FROM"],
+            code: config["PORTAL_MAIL_FROM"].get(default),
+        }
 
 
 def init_app(app: Flask) -> None:

@@ -50,7 +50,7 @@ LISTING_URLS = {
     (Kind.STORY, "en"): "/en/blog/",
     (Kind.STORY, "fr"): "/fr/blogue/",
 }
-CLOSED_NOTICE = {"en": "This job is closed.", "fr": "Cet emploi est fermé."}
+CLOSED_NOTICE = {"en": "This job is closed.", "fr": "La période de candidature est terminée."}
 ONLY_NOTICE = {
     "en": "This page is available in English only.",
     "fr": "Cette page est offerte en français seulement.",
@@ -527,6 +527,14 @@ def test_doubtful_oddity_loses_its_slug_to_the_clean_file(corpus_app):
 # 8: everything at once -------------------------------------------------------------
 
 ALL_ROOTS = (*ROOTS, *ODDITY_ROOTS)
+#: Open postings of the real site (no closing date, not archived) without a
+#: counterpart: ``content check`` reports them as errors.
+OPEN_IN_ONE_LANGUAGE = {
+    "interim---people-operations-lead--d00217e5-e6a8-4f74-ac33-170dbb672911.md",
+    "product-manager-—-digital-credentials-team--null.md",
+    "gestionnaire-de-produit-—-équipe-des-justificatifs-numériques--null.md",
+    "fr-technical-recruiter--40976f1c-32e5-4bc6-a521-36d6af43c63e.md",
+}
 
 
 def test_whole_corpus_loads_in_one_app(corpus_app):
@@ -539,8 +547,11 @@ def test_whole_corpus_loads_in_one_app(corpus_app):
     client = app.test_client()
     for home, lang in (("/en/", "en"), ("/fr/", "fr")):
         parse_page(client.get(home), 200, lang)
-    # Every error is about an oddity: a broken one, or one whose duplicate
-    # translationKey takes the pairing from a good file.
+    # Every error is about an oddity (a broken one, or one whose duplicate
+    # translationKey takes the pairing from a good file) or is an open
+    # posting published in one language only.
     errors = [p for p in index_of(app).problems if p.severity is Severity.ERROR]
     assert errors
-    assert all("/oddities/" in f"{p.path} {p.message}" for p in errors), errors
+    one_language = [p for p in errors if "an open posting must be published in" in p.message]
+    assert all("/oddities/" in f"{p.path} {p.message}" for p in errors if p not in one_language), errors
+    assert {os.path.basename(p.path) for p in one_language} >= OPEN_IN_ONE_LANGUAGE

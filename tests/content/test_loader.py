@@ -255,3 +255,61 @@ def test_problems_are_logged_once_when_the_server_asks(content_tree, caplog):
     store.log_new_problems()
     assert len([r for r in caplog.records if "empty file" in r.getMessage()]) == 1
     assert len([r for r in caplog.records if "missing title" in r.getMessage()]) == 1
+
+
+POSTING_ALONE = """
+---
+layout: job-posting
+title: Alone
+translationKey: alone
+{extra}
+---
+Body.
+"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "severity"),
+    [
+        ("jobs", "", Severity.ERROR),
+        ("jobs", "closingDate: 2027-03-31", Severity.ERROR),
+        ("jobs", "closingDate: 2026-01-31", Severity.WARNING),
+        ("jobs", "archived: true", Severity.WARNING),
+        ("jobs", "draft: true", Severity.WARNING),
+        ("jobs", "linkHidden: true", Severity.WARNING),
+        ("blog", "", Severity.WARNING),
+    ],
+)
+def test_an_open_posting_without_its_counterpart_is_an_error(content_tree, kind, extra, severity):
+    text = POSTING_ALONE.format(extra=extra)
+    if kind == "blog":
+        text = text.replace("layout: job-posting", "layout: blog")
+    path = content_tree(f"en/{kind}/alone.md", text)
+    index = load([content_tree.root], LANGUAGES, TORONTO, now=datetime(2027, 2, 1, tzinfo=TORONTO))
+    unpaired = [p for p in index.problems if "unpaired" in p.message]
+    assert [(p.path, p.line, p.severity) for p in unpaired] == [(str(path), 4, severity)]
+    if severity is Severity.ERROR:
+        assert unpaired[0].message == (
+            "unpaired: no fr file has translationKey 'alone': an open posting must be published in fr too"
+        )
+
+
+def test_an_open_posting_without_a_translation_key_is_an_error(content_tree):
+    path = content_tree("fr/emplois/seul.md", "---\nlayout: job-posting\ntitle: Seul\n---\n")
+    index = load([content_tree.root], LANGUAGES, TORONTO)
+    assert [(p.path, p.severity, p.message) for p in index.problems if p.path == str(path)] == [
+        (
+            str(path),
+            Severity.ERROR,
+            "no translationKey: cannot be paired with its translation: an open posting must be "
+            "published in en too",
+        )
+    ]
+
+
+def test_an_open_posting_with_its_counterpart_is_clean(content_tree):
+    content_tree("en/jobs/both.md", "---\nlayout: job-posting\ntitle: Both\ntranslationKey: both\n---\n")
+    content_tree(
+        "fr/emplois/les-deux.md", "---\nlayout: job-posting\ntitle: Deux\ntranslationKey: both\n---\n"
+    )
+    assert load([content_tree.root], LANGUAGES, TORONTO).problems == ()

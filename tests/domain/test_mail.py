@@ -17,13 +17,13 @@ from portal.plumbing.db import db, transaction
 FORM = "/en/jobs/head-of-product-management/apply"
 
 
-def queue_one(app) -> int:
+def queue_one(app, language: str = "fr") -> int:
     """Write one confirmation email to the outbox; return its id."""
     with app.app_context(), transaction() as session:
         email = mail.queue(
             session,
             recipient="ada@example.ca",
-            language="fr",
+            language=language,
             template="application_received",
             reference="NDS-TEST",
             full_name="Ada Tremblay",
@@ -72,6 +72,52 @@ def test_an_email_written_without_a_message_id_gets_one_when_claimed(db_app, smt
     (message,) = smtp_server.received()
     stored = outbox_row(db_app, email_id).message_id
     assert stored and message["Message-ID"] == stored
+
+
+SENDERS = {"en": "Careers <careers@en.example>", "fr": "Carrières <carrieres@fr.example>"}
+
+
+def test_each_email_comes_from_the_sender_of_its_language(db_app, smtp_server):
+    db_app.config.update(
+        PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port, PORTAL_MAIL_FROM=SENDERS
+    )
+    ids = {language: queue_one(db_app, language) for language in ("en", "fr")}
+    with db_app.app_context():
+        assert mail.deliver(db.session, db_app.config).sent == 2
+    received = {message["Content-Language"]: message for message in smtp_server.received()}
+    assert str(received["en"]["From"]) == "Careers <careers@en.example>"
+    assert str(received["fr"]["From"]) == "Carrières <carrieres@fr.example>"
+    # The Message-ID is in the domain of the email's own sender.
+    for language, domain in (("en", "@en.example>"), ("fr", "@fr.example>")):
+        assert received[language]["Message-ID"] == outbox_row(db_app, ids[language]).message_id
+        assert received[language]["Message-ID"].endswith(domain)
+
+
+def test_one_sender_for_every_language_is_accepted(db_app, smtp_server):
+    db_app.config.update(
+        PORTAL_SMTP_HOST=smtp_server.host,
+        PORTAL_SMTP_PORT=smtp_server.port,
+        PORTAL_MAIL_FROM="Careers / Carrières <jobs@both.example>",
+    )
+    queue_one(db_app, "fr")
+    with db_app.app_context():
+        mail.deliver(db.session, db_app.config)
+    (message,) = smtp_server.received()
+    assert str(message["From"]) == "Careers / Carrières <jobs@both.example>"
+    assert message["Message-ID"].endswith("@both.example>")
+
+
+def test_a_message_id_made_when_claimed_is_in_the_senders_domain(db_app, smtp_server):
+    db_app.config.update(
+        PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port, PORTAL_MAIL_FROM=SENDERS
+    )
+    queue_one(db_app, "fr")
+    with db_app.app_context(), transaction() as session:
+        session.execute(update(OutboxEmail).values(message_id=None))
+    with db_app.app_context():
+        mail.deliver(db.session, db_app.config)
+    (message,) = smtp_server.received()
+    assert message["Message-ID"].endswith("@fr.example>")
 
 
 def test_the_send_is_recorded_before_the_goodbye(db_app, smtp_server, monkeypatch):

@@ -3,7 +3,7 @@
 import pytest
 
 from portal import create_app
-from portal.plumbing.config import SECRET_KEY_FILE, ConfigurationError, environment_overrides
+from portal.plumbing.config import SECRET_KEY_FILE, ConfigurationError, environment_overrides, mail_from
 
 
 @pytest.fixture
@@ -131,3 +131,51 @@ def test_a_language_without_its_url_words_is_refused(make_app):
     languages = {"en": {"name": "English", "paths": {"jobs": "jobs"}}}
     with pytest.raises(ConfigurationError, match="blog"):
         make_app(PORTAL_LANGUAGES=languages, PORTAL_ORGANISATION_NAME={"en": "X"})
+
+
+@pytest.mark.parametrize(
+    ("environ", "senders"),
+    [
+        ({}, ("Careers <careers@nds-snn.example>", "Carrières <carrieres@nds-snn.example>")),
+        (
+            {"PORTAL_MAIL_FROM": "Jobs <jobs@example.ca>"},
+            ("Jobs <jobs@example.ca>", "Jobs <jobs@example.ca>"),
+        ),
+        (
+            {"PORTAL_MAIL_FROM__fr": "Emplois <emplois@example.ca>"},
+            ("Careers <careers@nds-snn.example>", "Emplois <emplois@example.ca>"),
+        ),
+        (
+            # The key lands on top of the whole setting, whatever the order.
+            {
+                "PORTAL_MAIL_FROM__fr": "Emplois <emplois@example.ca>",
+                "PORTAL_MAIL_FROM": "Jobs <jobs@example.ca>",
+            },
+            ("Jobs <jobs@example.ca>", "Emplois <emplois@example.ca>"),
+        ),
+        (
+            {"PORTAL_MAIL_FROM": '{"en": "Jobs <jobs@example.ca>", "fr": "Emplois <emplois@example.ca>"}'},
+            ("Jobs <jobs@example.ca>", "Emplois <emplois@example.ca>"),
+        ),
+    ],
+)
+def test_the_mail_sender_is_set_per_language(make_app, environ, senders):
+    app = make_app(**environment_overrides(environ))
+    assert (mail_from(app.config, "en"), mail_from(app.config, "fr")) == senders
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"en": "Careers <careers@example.ca>"}, "PORTAL_MAIL_FROM has no sender for language 'fr'"),
+        ("careers", "PORTAL_MAIL_FROM for language 'en' is not an address"),
+        (
+            {"en": "Careers <careers@example.ca>", "fr": ""},
+            "PORTAL_MAIL_FROM for language 'fr' is not an address",
+        ),
+        (["careers@example.ca"], "PORTAL_MAIL_FROM must be a sender"),
+    ],
+)
+def test_a_mail_sender_missing_or_unusable_is_refused_at_start(make_app, setting, message):
+    with pytest.raises(ConfigurationError, match=message):
+        make_app(PORTAL_MAIL_FROM=setting)

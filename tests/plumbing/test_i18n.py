@@ -3,6 +3,8 @@ by hand, and Babel formatting in the page locale."""
 
 import re
 import shutil
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.numbers import format_decimal as babel_format_decimal
@@ -12,7 +14,13 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from portal.plumbing.config import DEFAULTS, PROJECT_ROOT
-from portal.plumbing.i18n import format_file_size, language
+from portal.plumbing.i18n import (
+    format_compensation,
+    format_deadline,
+    format_file_size,
+    keep_amounts_together,
+    language,
+)
 
 NBSP = "\u00a0"
 
@@ -41,6 +49,7 @@ def test_a_third_language_by_configuration_and_a_catalog(make_app, tmp_path, pag
         BABEL_TRANSLATION_DIRECTORIES=str(translations),
         PORTAL_LANGUAGES=languages,
         PORTAL_ORGANISATION_NAME={"en": "Agency", "es": "Agencia"},
+        PORTAL_MAIL_FROM={"en": "Careers <careers@agency.example>", "es": "Empleos <empleos@agency.example>"},
         PORTAL_PRIVACY_NOTICE_DIR=str(privacy),
         PORTAL_CONTENT_DIR=str(content),
     )
@@ -117,3 +126,68 @@ def test_numbers_and_file_sizes_follow_the_page_locale(app, lang, locale, size):
         assert " ".join(format_file_size(5 * 1024 * 1024).split()) == size
         assert format_decimal(1234) == babel_format_decimal(1234, locale=locale)
     assert babel_format_decimal(1234, locale="en_CA") != babel_format_decimal(1234, locale="fr_CA")
+
+
+NBSP = "\u00a0"
+EASTERN = ZoneInfo("America/Toronto")
+
+
+@pytest.mark.parametrize(
+    ("lang", "hour", "minute", "expected"),
+    [
+        ("en", 17, 0, f"February{NBSP}15,{NBSP}2027 at 5:00\u202fp.m. (Eastern Time)"),
+        ("en", 23, 59, f"February{NBSP}15,{NBSP}2027 at 11:59\u202fp.m. (Eastern Time)"),
+        # Guide du rédacteur: on the hour, « 17 h », not « 17 h 00 ».
+        ("fr", 17, 0, f"15{NBSP}février{NBSP}2027 à 17{NBSP}h (heure de l’Est)"),
+        ("fr", 23, 59, f"15{NBSP}février{NBSP}2027 à 23{NBSP}h{NBSP}59 (heure de l’Est)"),
+        ("fr", 9, 5, f"15{NBSP}février{NBSP}2027 à 9{NBSP}h{NBSP}05 (heure de l’Est)"),
+    ],
+)
+def test_deadlines_keep_their_date_and_time_on_one_line(app, lang, hour, minute, expected):
+    moment = datetime(2027, 2, 15, hour, minute, tzinfo=EASTERN)
+    with app.test_request_context(f"/{lang}/"), language(lang):
+        assert format_deadline(moment) == expected
+        # The same moment given in UTC reads the same in the portal's time zone.
+        assert format_deadline(moment.astimezone(UTC)) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "sizes"),
+    [
+        ("en", (f"850{NBSP}KB", f"5{NBSP}MB", f"1.2{NBSP}MB")),
+        ("fr", (f"850{NBSP}ko", f"5{NBSP}Mo", f"1,2{NBSP}Mo")),
+    ],
+)
+def test_file_sizes_never_break_between_number_and_unit(app, lang, sizes):
+    with app.test_request_context(f"/{lang}/"), language(lang):
+        assert tuple(format_file_size(size) for size in (850 * 1024, 5 * 1024 * 1024, 1234567)) == sizes
+
+
+@pytest.mark.parametrize(
+    ("lang", "written", "shown"),
+    [
+        ("en", "88000-110000", f"$88,000{NBSP}– $110,000"),
+        ("fr", "88000-110000", f"88{NBSP}000{NBSP}${NBSP}– 110{NBSP}000{NBSP}$"),
+        ("fr", "88 000 – 110 000", f"88{NBSP}000{NBSP}${NBSP}– 110{NBSP}000{NBSP}$"),
+        ("fr", "95000", f"95{NBSP}000{NBSP}$"),
+        ("en", "$88,000 – $110,000", f"$88,000{NBSP}– $110,000"),
+        ("fr", "88 000 $ – 110 000 $", f"88{NBSP}000{NBSP}${NBSP}– 110{NBSP}000{NBSP}$"),
+        ("fr", "De 88 000 $ à 110 000 $", f"De 88{NBSP}000{NBSP}$ à 110{NBSP}000{NBSP}$"),
+        ("fr", "Jusqu’à 40 % du salaire", f"Jusqu’à 40{NBSP}% du salaire"),
+    ],
+)
+def test_salaries_are_formatted_for_the_page_and_never_break(app, lang, written, shown):
+    with app.test_request_context(f"/{lang}/"), language(lang):
+        assert format_compensation(written) == shown
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("IT-03, 2 postes", "IT-03, 2 postes"),
+        ("12 mois, 17 h 30", f"12 mois, 17{NBSP}h{NBSP}30"),
+        ("EC-05 – 2 000 personnes", f"EC-05{NBSP}– 2{NBSP}000 personnes"),
+    ],
+)
+def test_amounts_in_text_keep_together_and_other_spaces_stay(written, shown):
+    assert keep_amounts_together(written) == shown

@@ -106,7 +106,7 @@ def test_no_content_served_is_reported(make_app, content_tree):
 
 
 def test_content_problems_are_counted_not_failed(make_app, content_tree):
-    content_tree("en/jobs/ok.md", "---\nlayout: job-posting\ntitle: OK\n---\n")
+    content_tree("en/blog/ok.md", "---\nlayout: blog\ntitle: OK\n---\n")
     content_tree("en/jobs/broken.md", "---\ntitle: [unclosed\n---\n")
     status, report = health(make_app(PORTAL_CONTENT_DIR=str(content_tree.root)))
     assert status == 200

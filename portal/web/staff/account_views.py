@@ -218,7 +218,7 @@ def invite():
             if error.code == "email_taken":
                 form.email.errors = [_("A staff account already has this email address.")]
             else:
-                form.email.errors = [_("Enter an email address like name@example.ca")]
+                form.email.errors = [_("Enter an email address like name@example.com")]
         else:
             flash(_("Invitation sent to %(email)s.", email=user.email))
             return redirect(url_for("staff.staff_accounts"))

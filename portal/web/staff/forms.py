@@ -234,7 +234,7 @@ class InviteForm(PortalForm):
         validators=[
             InputRequired(_l("Enter the email address")),
             Length(max=MAX_EMAIL_LENGTH, message=_l("Use 320 characters or fewer")),
-            Email(message=_l("Enter an email address like name@example.ca")),
+            Email(message=_l("Enter an email address like name@example.com")),
         ],
     )
     role = SelectField(_l("Role"), choices=[SelectChoice(role, role.label) for role in Role])

@@ -49,7 +49,7 @@ ARCHIVED_FORM = {
 }
 ARCHIVED_TITLE = {"en": "Service Designer", "fr": "Conceptrice ou concepteur de services"}
 APPLY_HEADING = {"en": "Apply: {title}", "fr": "Postuler" + NBSP + ": {title}"}
-CLOSED_HEADING = {"en": "Applications are closed", "fr": "Les candidatures sont closes"}
+CLOSED_HEADING = {"en": "Applications are closed", "fr": "La période de candidature est terminée"}
 
 
 # Helpers ---------------------------------------------------------------------
@@ -302,8 +302,8 @@ def test_file_types_and_size_limit_are_stated(client, page, lang, size):
 @pytest.mark.parametrize(
     ("lang", "title", "bank", "acknowledgement"),
     [
-        ("en", "Privacy notice", "PSU 911", "I have read the privacy notice"),
-        ("fr", "Avis de confidentialité", "POE 911", "J’ai lu l’avis de confidentialité"),
+        ("en", "Privacy notice", "PSE 902", "I have read the privacy notice"),
+        ("fr", "Avis de confidentialité", "POE 902", "J’ai lu l’avis de confidentialité"),
     ],
     ids=LANGS,
 )
@@ -351,7 +351,7 @@ def test_the_form_and_notice_say_the_configured_retention_periods(
     ("lang", "heading", "voluntary"),
     [
         ("en", "Employment equity (optional)", "voluntary"),
-        ("fr", "Équité en matière d’emploi (facultatif)", "volontaire"),
+        ("fr", "Équité en matière d’emploi (facultatif)", "facultatives"),
     ],
     ids=LANGS,
 )
@@ -597,7 +597,7 @@ def test_several_errors_are_all_listed_in_page_order(db_app, application_form, p
         ("missing name", "Entrez votre nom complet"),
         ("name of only spaces", "Entrez votre nom complet"),
         ("missing email", "Entrez votre adresse courriel"),
-        ("malformed email", "Entrez une adresse courriel valide, par exemple nom@exemple.ca"),
+        ("malformed email", "Entrez une adresse courriel valide, par exemple nom@example.com"),
         ("missing résumé", "Choisissez le fichier de votre curriculum vitæ"),
         ("privacy not acknowledged", "Confirmez que vous avez lu l’avis de confidentialité"),
         ("about over 300 words", "Utilisez au plus 300 mots (vous en avez utilisé 301)"),
@@ -712,7 +712,7 @@ def test_resume_over_the_limit_is_refused_beside_the_field(build_app, applicatio
     result = page(client.post(FORM[lang], data=data), lang=lang)
     message = assert_error_shown(result, "resume")
     assert smaller in message
-    limit = {"en": "2 KB", "fr": "2" + NBSP + "ko"}[lang]  # 2,000 bytes, in the page locale
+    limit = {"en": "2" + NBSP + "KB", "fr": "2" + NBSP + "ko"}[lang]  # 2,000 bytes, in the page locale
     assert limit in message
     assert limit in result.soup.find(id="resume-hint").get_text(), "the hint states the limit too"
     assert stored(app) == 0
@@ -804,7 +804,10 @@ def test_posting_closed_yesterday_refuses_the_form(build_app, content_tree, page
     result = page(app.test_client().get(DATED_FORM[lang]), status=410, lang=lang)
     assert result.h1 == CLOSED_HEADING[lang]
     assert DATED_TITLE[lang] in result.text
-    assert format_date(yesterday, "long", locale=LOCALE[lang]) in result.text
+    # The date is written with no-break spaces.
+    assert " ".join(format_date(yesterday, "long", locale=LOCALE[lang]).split()) in " ".join(
+        result.text.split()
+    )
     assert JOBS[lang] in result.links()
 
 
@@ -927,7 +930,7 @@ ASKED = {
     "fr": [
         (
             "clearance",
-            ("Êtes-vous en mesure d’obtenir et de conserver une cote de sécurité de niveau fiabilité?"),
+            ("Êtes-vous en mesure d’obtenir et de conserver une cote de fiabilité?"),
             "yes",
             "Oui",
         ),

@@ -1,6 +1,7 @@
 """The public site in both languages: pages, toggle, closed postings, caching."""
 
 from datetime import date
+from urllib.parse import urlsplit
 
 import pytest
 from babel.dates import format_date
@@ -87,7 +88,9 @@ def test_closed_posting_is_readable_with_notice_and_410(client, page, lang):
     ]
     result = page(client.get(url), status=410, lang=lang)
     notice = result.soup.select_one(".notice--closed")
-    assert {"en": "This job is closed.", "fr": "Cet emploi est fermé."}[lang] in notice.get_text()
+    assert {"en": "This job is closed.", "fr": "La période de candidature est terminée."}[
+        lang
+    ] in notice.get_text()
     assert notice.find("a")["href"] == JOBS[lang]
     assert result.soup.select_one(".apply-action") is None
     assert result.soup.select(".prose p"), "the closed posting stays readable"
@@ -289,3 +292,85 @@ def test_content_dir_from_the_environment(monkeypatch, make_app, content_tree, p
 
     client = create_app({"TESTING": True}).test_client()
     assert page(client.get("/en/jobs/from-env/")).h1 == "From env"
+
+
+NBSP = "\u00a0"
+
+
+@pytest.fixture
+def salaried(make_app, content_tree):
+    """An app serving one posting in both languages, its salary written as a
+    plain range, closing at 5 p.m."""
+    for path, title in (("en/jobs/analyst.md", "Analyst"), ("fr/emplois/analyste.md", "Analyste")):
+        content_tree(
+            path,
+            f"""
+            ---
+            layout: job-posting
+            title: {title}
+            translationKey: analyst
+            closingDate: 2099-02-15T17:00:00-05:00
+            classification: EC-05
+            compensation: 88000-110000
+            ---
+            Body.
+            """,
+        )
+    return make_app(PORTAL_CONTENT_DIR=str(content_tree.root)).test_client()
+
+
+@pytest.mark.parametrize(
+    ("url", "lang", "salary", "deadline"),
+    [
+        (
+            "/en/jobs/analyst/",
+            "en",
+            f"$88,000{NBSP}– $110,000",
+            f"Apply by February{NBSP}15,{NBSP}2099 at 5:00\u202fp.m. (Eastern Time)",
+        ),
+        (
+            "/fr/emplois/analyste/",
+            "fr",
+            f"88{NBSP}000{NBSP}${NBSP}– 110{NBSP}000{NBSP}$",
+            f"15{NBSP}février{NBSP}2099 à 17{NBSP}h (heure de l’Est)",
+        ),
+    ],
+)
+def test_salary_and_deadline_never_break_across_lines(salaried, page, url, lang, salary, deadline):
+    result = page(salaried.get(url), 200, lang)
+    details = {div.dt.get_text(): div.dd.get_text() for div in result.soup.select("dl.details div")}
+    assert details[{"en": "Salary", "fr": "Salaire"}[lang]] == salary
+    assert details["Classification"] == "EC-05"
+    assert deadline in result.soup.select_one(".deadline").get_text()
+
+
+#: Outside sites whose pages exist in both official languages: the language
+#: is the first segment of the path.
+BILINGUAL_SITES = {"www.priv.gc.ca", "priv.gc.ca", "www.canada.ca", "canada.ca"}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_links_to_outside_sites_go_to_pages_in_the_page_language(client, page, lang):
+    """Every public page type, and the form with its privacy notice: a link to
+    a bilingual government site opens its page in the reader's language."""
+    urls = [
+        f"/{lang}/",
+        JOBS[lang],
+        HEAD_OF_PRODUCT[lang],
+        BLOG[lang],
+        PM_STORY[lang],
+        {
+            "en": "/en/jobs/head-of-product-management/apply",
+            "fr": "/fr/emplois/chef-de-la-gestion-de-produits/postuler",
+        }[lang],
+    ]
+    outside = []
+    for url in urls:
+        for href in page(client.get(url), 200, lang).links():
+            parts = urlsplit(href)
+            if parts.netloc:
+                outside.append((url, parts))
+    government = [(url, parts) for url, parts in outside if parts.netloc in BILINGUAL_SITES]
+    assert government, "the privacy notice links to the Privacy Commissioner"
+    for url, parts in government:
+        assert parts.path.split("/")[1] == lang, f"{url} links to {parts.geturl()}"

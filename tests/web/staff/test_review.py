@@ -936,10 +936,7 @@ def test_export_headers_in_french_from_the_french_url(db_app, staff, submitted):
     assert len(header) == len(EN_HEADERS) + 3
     # Already in the catalog, and the questions come from the French posting.
     assert {"Nom complet", "Adresse courriel", "Mesures d’adaptation"} <= set(header)
-    assert (
-        header[-3]
-        == "Êtes-vous en mesure d’obtenir et de conserver une cote de sécurité de niveau fiabilité?"
-    )
+    assert header[-3] == "Êtes-vous en mesure d’obtenir et de conserver une cote de fiabilité?"
     # No column left in English.
     assert [name for name in header if name in EN_HEADERS] == []
 
