@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
+from functools import lru_cache
 from pathlib import Path
 
 import lxml.html
@@ -21,7 +22,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from portal import create_app
-from portal.domain import accounts
+from portal.domain import accounts, passwords
 from portal.plumbing.catalogs import compile_catalogs
 from portal.plumbing.config import PROJECT_ROOT
 from portal.plumbing.db import db
@@ -446,6 +447,13 @@ def form_tokens_csrf(html: str) -> str:
     return re.search(r'\bvalue="([^"]*)"', field).group(1)
 
 
+@lru_cache(maxsize=1)
+def staff_password_hash() -> str:
+    """STAFF_PASSWORD, checked for strength and hashed as the shared apps hash (once a run)."""
+    assert passwords.weakness(STAFF_PASSWORD) is None
+    return passwords.hash_password(STAFF_PASSWORD, "argon2id:1:8:1")
+
+
 def create_staff(app) -> StaffAccounts:
     """Create an admin, an assigned reviewer, an unassigned one and a disabled one."""
     now = datetime.now(UTC)
@@ -456,7 +464,10 @@ def create_staff(app) -> StaffAccounts:
             ("unassigned@nds.example", "reviewer"),
             ("disabled@nds.example", "reviewer"),
         ):
-            user = accounts.create_user(db.session, email, STAFF_PASSWORD, role, now=now)
+            # The password's strength was judged once (staff_password_hash); judging
+            # it for four accounts in every staff test would cost seconds a run.
+            user = accounts.create_invited_user(db.session, email, role, now=now)
+            user.password_hash = staff_password_hash()
             if email == "assigned@nds.example":
                 accounts.set_assignments(db.session, user, {"head-product-management"})
             if email == "disabled@nds.example":

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import lent
+
 JOBS = "/en/jobs/"
 HOSTILE_HOSTS = [
     "evil.example",
@@ -38,9 +40,11 @@ URLS = [
 
 
 @pytest.fixture
-def careers(make_app):
-    """A portal that answers to careers.example.ca only."""
-    return make_app(PORTAL_TRUSTED_HOSTS="careers.example.ca", PORTAL_PROXY_HOPS=1)
+def careers(shared_apps):
+    """A portal that answers to careers.example.ca only (built once, lent to each test)."""
+    app = shared_apps("careers", "sqlite", PORTAL_TRUSTED_HOSTS="careers.example.ca", PORTAL_PROXY_HOPS=1)
+    with lent(app):
+        yield app
 
 
 @pytest.mark.parametrize("url", URLS)
