@@ -60,14 +60,14 @@ def invite(
     user = accounts.create_invited_user(session, email, role, now=now)
     if user.role is Role.REVIEWER:
         accounts.set_assignments(session, user, posting_keys)
-    _send(session, user, INVITATION, language=language, now=now, link=link)
-    audit.record(
+    _invite(
         session,
-        "invitation_sent",
-        actor=by.email,
-        staff_user_id=by.id,
+        user,
+        language=language,
+        by=by,
+        now=now,
         ip_address=ip_address,
-        at=now,
+        link=link,
         detail=f"{user.email}: role={user.role}",
     )
     return user
@@ -87,6 +87,30 @@ def resend_invitation(
     that never set its password; raises LinkError("used") for one that has."""
     if accounts.has_password(user):
         raise LinkError("used")
+    _invite(
+        session,
+        user,
+        language=language,
+        by=by,
+        now=now,
+        ip_address=ip_address,
+        link=link,
+        detail=f"{user.email}: again",
+    )
+
+
+def _invite(
+    session: Session,
+    user: StaffUser,
+    *,
+    language: str,
+    by: StaffUser,
+    now: datetime,
+    ip_address: str,
+    link: LinkBuilder,
+    detail: str,
+) -> None:
+    """Email an invitation link and audit who sent it."""
     _send(session, user, INVITATION, language=language, now=now, link=link)
     audit.record(
         session,
@@ -95,7 +119,7 @@ def resend_invitation(
         staff_user_id=by.id,
         ip_address=ip_address,
         at=now,
-        detail=f"{user.email}: again",
+        detail=detail,
     )
 
 

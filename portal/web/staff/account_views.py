@@ -98,18 +98,26 @@ def sign_in_enrol():
     user, state = found
     secret = second_factor.enrolment_secret(user, state["nonce"])
     form = EnrolForm()
-    if form.validate_on_submit():
-        try:
-            codes = second_factor.enrol(
-                db.session, user, secret, form.code.data, now=_now(), ip_address=client_address()
-            )
-        except second_factor.SecondFactorError:
-            form.code.errors = [_("This code is not right. Check the app and enter the code it shows now.")]
-        else:
-            token = accounts.open_session(db.session, user, client_address(), _now())
-            auth.sign_in(user, token)
-            return _show_codes(codes, safe_next(state.get("next")) or url_for("staff.dashboard"))
+    codes = _confirm_enrolment(user, secret, form)
+    if codes is not None:
+        token = accounts.open_session(db.session, user, client_address(), _now())
+        auth.sign_in(user, token)
+        return _show_codes(codes, safe_next(state.get("next")) or url_for("staff.dashboard"))
     return _render_enrol(user, secret, form, required=True)
+
+
+def _confirm_enrolment(user, secret: str, form: EnrolForm) -> list[str] | None:
+    """Enrol the app when the form's code is right; return the new recovery
+    codes, or None (with the field's error set when the code was wrong)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return second_factor.enrol(
+            db.session, user, secret, form.code.data, now=_now(), ip_address=client_address()
+        )
+    except second_factor.SecondFactorError:
+        form.code.errors = [_("This code is not right. Check the app and enter the code it shows now.")]
+        return None
 
 
 # One's own second factor -------------------------------------------------------
@@ -134,16 +142,10 @@ def enrol_second_factor():
         nonce = session[_ENROL_NONCE] = second_factor.new_nonce()
     secret = second_factor.enrolment_secret(user, nonce)
     form = EnrolForm()
-    if form.validate_on_submit():
-        try:
-            codes = second_factor.enrol(
-                db.session, user, secret, form.code.data, now=_now(), ip_address=client_address()
-            )
-        except second_factor.SecondFactorError:
-            form.code.errors = [_("This code is not right. Check the app and enter the code it shows now.")]
-        else:
-            session.pop(_ENROL_NONCE, None)
-            return _show_codes(codes, url_for("staff.second_factor_settings"))
+    codes = _confirm_enrolment(user, secret, form)
+    if codes is not None:
+        session.pop(_ENROL_NONCE, None)
+        return _show_codes(codes, url_for("staff.second_factor_settings"))
     return _render_enrol(user, secret, form, required=second_factor.required(user))
 
 

@@ -311,27 +311,35 @@ def export(posting_key: str):
 # Legal holds ------------------------------------------------------------------
 
 
+def _place_hold(form: HoldForm, **target) -> bool:
+    """Place the hold the form describes on ``target`` (an application or a
+    posting key); False, with the field's error set, when it was not placed."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        retention.place_hold(
+            db.session,
+            reason=form.reason.data,
+            user=staff_user(),
+            now=_now(),
+            ip_address=client_address(),
+            **target,
+        )
+    except retention.HoldError:
+        form.reason.errors = [_("Write the reason for the hold")]
+        return False
+    return True
+
+
 @localized_route(bp, "{staff}/{applications}/<int:application_id>/{legal_hold}", methods=["POST"])
 @access("admin")
 def place_application_hold(application_id: int):
     """Place a legal hold on one application (admins); audited."""
     found = _visible_application(application_id)
     form = HoldForm(prefix="hold")
-    if form.validate_on_submit():
-        try:
-            retention.place_hold(
-                db.session,
-                reason=form.reason.data,
-                user=staff_user(),
-                now=_now(),
-                ip_address=client_address(),
-                application=found,
-            )
-        except retention.HoldError:
-            form.reason.errors = [_("Write the reason for the hold")]
-        else:
-            flash(_("Legal hold placed: this application will not be deleted until the hold is released."))
-            return redirect(url_for("staff.application", application_id=found.id) + "#legal-hold")
+    if _place_hold(form, application=found):
+        flash(_("Legal hold placed: this application will not be deleted until the hold is released."))
+        return redirect(url_for("staff.application", application_id=found.id) + "#legal-hold")
     return _render_application(found, hold_form=form)
 
 
@@ -359,26 +367,11 @@ def place_posting_hold(posting_key: str):
     """Place a legal hold on every application to a posting (admins); audited."""
     _require_posting(posting_key)
     form = HoldForm(prefix="hold")
-    if form.validate_on_submit():
-        try:
-            retention.place_hold(
-                db.session,
-                reason=form.reason.data,
-                user=staff_user(),
-                now=_now(),
-                ip_address=client_address(),
-                posting_key=posting_key,
-            )
-        except retention.HoldError:
-            form.reason.errors = [_("Write the reason for the hold")]
-        else:
-            flash(
-                _(
-                    "Legal hold placed: no application to this posting will be deleted "
-                    "until the hold is released."
-                )
-            )
-            return redirect(url_for("staff.posting", posting_key=posting_key) + "#legal-hold")
+    if _place_hold(form, posting_key=posting_key):
+        flash(
+            _("Legal hold placed: no application to this posting will be deleted until the hold is released.")
+        )
+        return redirect(url_for("staff.posting", posting_key=posting_key) + "#legal-hold")
     return _render_posting(posting_key, hold_form=form)
 
 
