@@ -1,5 +1,5 @@
 """Command-line tools for operators and translators: ``flask content|i18n|
-outbox|staff|retention ...``. Like views, commands parse their arguments,
+outbox|staff|retention|resumes|alerts ...``. Like views, commands parse their arguments,
 call the domain and report; each one's work is a single transaction."""
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
-from .content import Severity, content_roots, current_index, load_index
+from .content import Severity, content_mirrors, content_roots, current_index, load_index
 from .content.translations import DEFAULT_STALE_DAYS, translation_report
-from .domain import accounts, antivirus, limits, mail, resumes, retention, second_factor
+from .domain import accounts, alerts, antivirus, limits, mail, resumes, retention, second_factor
 from .domain.models import Role
 from .plumbing import catalogs, glossary
 from .plumbing.config import PROJECT_ROOT, timezone
@@ -55,6 +56,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(resumes_cli)
+    app.cli.add_command(alerts_cli)
 
 
 @content_cli.command("check")
@@ -67,7 +69,8 @@ def content_check(directories: tuple[str, ...], strict: bool) -> None:
     Exits 1 when there are errors (or warnings, with --strict), else 0.
     """
     roots = list(directories) or content_roots(current_app.config["PORTAL_CONTENT_DIR"])
-    index = load_index(roots, list(current_app.config["PORTAL_LANGUAGES"]), timezone(current_app.config))
+    languages = current_app.config["PORTAL_LANGUAGES"]
+    index = load_index(roots, list(languages), timezone(current_app.config), content_mirrors(languages))
     for problem in index.problems:
         click.echo(str(problem))
     counts = Counter(problem.severity for problem in index.problems)
@@ -95,10 +98,13 @@ def content_translations(directories: tuple[str, ...], as_json: bool, stale_days
 
     Unpaired files (with their likely pair), keys that pair only after
     normalisation, untranslated counterparts, and (in a git checkout)
-    translations much older than their source. DIRECTORIES default to
+    translations much older than their source, postings open in one
+    language only or closing at different times. DIRECTORIES default to
     PORTAL_CONTENT_DIR. Always exits 0: it is a report, not a check.
     """
-    languages = list(current_app.config["PORTAL_LANGUAGES"])
+    # A language showing another's content (the pseudo-locale) has nothing to translate.
+    mirrors = content_mirrors(current_app.config["PORTAL_LANGUAGES"])
+    languages = [lang for lang in current_app.config["PORTAL_LANGUAGES"] if lang not in mirrors]
     roots = list(directories) or content_roots(current_app.config["PORTAL_CONTENT_DIR"])
     index = load_index(roots, languages, timezone(current_app.config))
     report = translation_report(index, languages, stale_days=stale_days)
@@ -351,7 +357,12 @@ def retention_purge(older_than: str | None, dry_run: bool) -> None:
             consented_period=consented,
             dry_run=dry_run,
             actor="flask retention purge",
+            alert_confirm_days=int(config["PORTAL_ALERT_CONFIRM_DAYS"]),
         )
+    click.echo(
+        f"{'would remove' if dry_run else 'removed'} {report.unconfirmed_alerts} job alert subscriptions "
+        f"not confirmed within {config['PORTAL_ALERT_CONFIRM_DAYS']} days"
+    )
     verb = "would delete" if dry_run else "deleted"
     for key, count in sorted(report.applications.items()):
         click.echo(f"{key}: {count}")
@@ -398,4 +409,49 @@ def resumes_scan() -> None:
         infected += recorded and not verdict.clean
     click.echo(f"{clean} clean, {infected} infected (deleted), {still_held} still held")
     if still_held:
+        raise SystemExit(1)
+
+
+alerts_cli = AppGroup("alerts", help="Email job alert subscribers the new postings that match.")
+
+
+@alerts_cli.command("send")
+@needs_database
+def alerts_send() -> None:
+    """Email each confirmed subscriber the open postings that match their
+    alert and that they never had, one email each; run it from cron.
+
+    Each subscriber is its own transaction: the postings sent are recorded
+    with the queued email, so no posting reaches a subscriber twice, even
+    from two runs at once. The emails then leave like the others (at once
+    when PORTAL_SMTP_HOST is set, else by `flask outbox send`). Says nothing
+    when there is nothing new; exits 1 if an email could not be sent.
+    """
+    index = current_index()
+    with transaction() as session:
+        due = alerts.confirmed_alert_ids(session)
+    emails: list[int] = []
+    postings = 0
+    for alert_id in due:
+        try:
+            with transaction() as session:
+                sent = alerts.send_alert(session, alert_id, index, now=datetime.now(UTC))
+                queued = [email.id for email in mail.take_queued(session)]
+        except IntegrityError:
+            # Another run sent these postings first: this email was rolled back.
+            mail.take_queued(db.session)
+            continue
+        emails += queued
+        postings += sent
+    if not emails:
+        return
+    summary = f"{len(emails)} job alert emails ({postings} postings)"
+    if not current_app.config["PORTAL_SMTP_HOST"]:
+        click.echo(f"{summary} wait in the outbox: PORTAL_SMTP_HOST is not set")
+        return
+    report = mail.deliver(db.session, current_app.config, emails)
+    click.echo(
+        f"{summary}: {report.sent} sent, {report.failed} failed, {report.skipped} being sent elsewhere"
+    )
+    if report.failed:
         raise SystemExit(1)

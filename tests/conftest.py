@@ -276,7 +276,12 @@ class Page:
         return {a["lang"]: a["href"] for a in nav.find_all("a")} if nav else {}
 
     def alternates(self) -> dict[str, str]:
-        return {link["hreflang"]: link["href"] for link in self.soup.find_all("link", rel="alternate")}
+        """Return the page's language versions (hreflang links), by language code."""
+        return {
+            link["hreflang"]: link["href"]
+            for link in self.soup.find_all("link", rel="alternate", hreflang=True)
+            if link["hreflang"] != "x-default"
+        }
 
     def links(self) -> list[str]:
         return [a["href"] for a in self.soup.find_all("a", href=True)]

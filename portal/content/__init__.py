@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import tzinfo
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ __all__ = [
     "Kind",
     "Problem",
     "Severity",
+    "content_mirrors",
     "content_roots",
     "content_store",
     "current_index",
@@ -41,15 +42,24 @@ _RECENT_LIMIT = 8
 _recent_lock = threading.Lock()
 
 
-def load_index(roots: Sequence[str], languages: Sequence[str], timezone: tzinfo) -> ContentIndex:
-    """Return the index of ``roots``, built now or taken from a recent identical build."""
+def load_index(
+    roots: Sequence[str],
+    languages: Sequence[str],
+    timezone: tzinfo,
+    mirrors: Mapping[str, str] | None = None,
+) -> ContentIndex:
+    """Return the index of ``roots``, built now or taken from a recent identical build.
+
+    ``mirrors`` maps a language with no files (the pseudo-locale) to the one it shows.
+    """
     signature = scan_signature(roots)
-    key = (tuple(roots), tuple(languages), str(timezone), signature)
+    mirrors = dict(mirrors or {})
+    key = (tuple(roots), tuple(languages), str(timezone), signature, tuple(sorted(mirrors.items())))
     with _recent_lock:
         if key in _RECENT_INDEXES:
             _RECENT_INDEXES.move_to_end(key)
             return _RECENT_INDEXES[key]
-    index = load(roots, languages, timezone, signature=signature)
+    index = load(roots, languages, timezone, signature=signature, mirrors=mirrors)
     with _recent_lock:
         _RECENT_INDEXES[key] = index
         while len(_RECENT_INDEXES) > _RECENT_LIMIT:
@@ -72,8 +82,10 @@ class ContentStore:
         languages: Sequence[str],
         timezone: tzinfo,
         interval: float,
+        mirrors: Mapping[str, str] | None = None,
     ) -> None:
         self.roots = tuple(roots)
+        self.mirrors = dict(mirrors or {})
         self.languages = tuple(languages)
         self.timezone = timezone
         self.interval = interval
@@ -108,7 +120,7 @@ class ContentStore:
 
     def _load(self) -> ContentIndex:
         self._checked_at = time.monotonic()
-        return load_index(self.roots, self.languages, self.timezone)
+        return load_index(self.roots, self.languages, self.timezone, self.mirrors)
 
     def log_new_problems(self) -> None:
         """Log the problems of the served index the server has not logged yet.
@@ -160,7 +172,16 @@ def init_app(app: Flask, timezone: tzinfo) -> None:
         list(app.config["PORTAL_LANGUAGES"]),
         timezone,
         float(app.config["PORTAL_CONTENT_RELOAD_INTERVAL"]),
+        content_mirrors(app.config["PORTAL_LANGUAGES"]),
     )
+
+
+def content_mirrors(languages: Mapping[str, Mapping]) -> dict[str, str]:
+    """Return the languages that show another's content (``content_from``,
+    the pseudo-locale), mapped to that language."""
+    return {
+        code: language["content_from"] for code, language in languages.items() if language.get("content_from")
+    }
 
 
 def content_store() -> ContentStore:

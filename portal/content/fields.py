@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
+from .jobfacts import FACT_KEYS, JobFacts, describe_read_facts, read_job_facts
 from .model import Choice, Document, Problem, Question, QuestionType, Severity
 
 #: Line breaks and runs of ASCII spaces: a value's U+00A0 and U+202F (French
@@ -42,16 +43,11 @@ KNOWN_KEYS = frozenset(
         "aliases",
         "url",
         "processed",
-        "classification",
-        "compensation",
-        "term",
-        "languageRequirement",
+        *FACT_KEYS,
         "closingDate",
         "questions",
     }
 )
-#: Optional posting facts shown on the posting page, in this order.
-DETAIL_KEYS = ("classification", "compensation", "term", "languageRequirement")
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _TEST_TITLE = re.compile(r"^\s*test\b", re.I)
@@ -170,6 +166,17 @@ class FieldReader:
             )
             return None
 
+    def job_facts(self) -> JobFacts:
+        def report(key: str, message: str, error: bool = True) -> None:
+            self.warn(key, message, Severity.ERROR if error else Severity.WARNING)
+
+        facts = read_job_facts(self.data, report)
+        note = describe_read_facts(self.data, facts)
+        if note:
+            first = next(key for key in FACT_KEYS if key in self.data)
+            self.warn(first, note, Severity.NOTE)
+        return facts
+
     def questions(self) -> tuple[Question, ...]:
         value = self.data.get("questions")
         if value is None:
@@ -213,13 +220,6 @@ class FieldReader:
             guess = folded.get(plain) or next(iter(difflib.get_close_matches(key, KNOWN_KEYS, n=1)), None)
             hint = f"; did you mean {guess!r}?" if guess else ""
             self.warn(key, f"unknown front-matter key {key!r} ignored{hint}")
-        present = [key for key in DETAIL_KEYS if key in self.data]
-        if present:
-            self.warn(
-                present[0],
-                f"optional posting details {', '.join(present)} shown on the posting page",
-                Severity.NOTE,
-            )
 
     def path_segments(self) -> None:
         source = self.source

@@ -12,15 +12,17 @@ import hashlib
 import os
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from . import frontmatter
-from .fields import DETAIL_KEYS, FieldReader
+from .fields import FieldReader
+from .jobfacts import NO_FACTS
 from .model import ContentIndex, Document, DocumentKey, Kind, Problem, Severity, slug_key
-from .render import render_markdown
+from .render import render_body
+from .text import plain_text
 
 #: Content files are a few kilobytes; anything this large is a mistake.
 MAX_FILE_BYTES = 1024 * 1024
@@ -49,18 +51,50 @@ def load(
     *,
     signature: str | None = None,
     now: datetime | None = None,
+    mirrors: Mapping[str, str] | None = None,
 ) -> ContentIndex:
     """Read every content file under ``roots`` and build the index.
 
     ``signature`` is the tree's fingerprint when the caller has just taken it;
     ``now`` (default: the current time) tells which postings are open.
+    ``mirrors`` maps a language with no files of its own (the pseudo-locale)
+    to the language whose documents it shows.
     """
     roots = tuple(str(root) for root in roots)
     signature = signature or scan_signature(roots)
-    loader = _Loader(languages, timezone, now or datetime.now(UTC))
+    mirrors = dict(mirrors or {})
+    loader = _Loader([lang for lang in languages if lang not in mirrors], timezone, now or datetime.now(UTC))
     for root in roots:
         loader.read_root(root)
-    return loader.finish(roots, signature)
+    index = loader.finish(roots, signature)
+    return with_mirrors(index, mirrors) if mirrors else index
+
+
+def with_mirrors(index: ContentIndex, mirrors: Mapping[str, str]) -> ContentIndex:
+    """Return ``index`` with each mirror language serving the documents of its
+    source language, as translations of them (same slugs, same text)."""
+    documents = dict(index.documents)
+    translations = {key: dict(slugs) for key, slugs in index.translations.items()}
+    for mirror, source in mirrors.items():
+        mirrored = [
+            (kind, slug, doc) for (kind, lang, slug), doc in index.documents.items() if lang == source
+        ]
+        for kind, slug, _document in mirrored:
+            translations.setdefault((kind, source, slug), {source: slug})
+        for slugs in translations.values():
+            if source in slugs:
+                slugs[mirror] = slugs[source]
+        for kind, slug, document in mirrored:
+            documents[(kind, mirror, slug)] = replace(document, lang=mirror)
+            translations[(kind, mirror, slug)] = translations[(kind, source, slug)]
+    return ContentIndex.build(
+        roots=index.roots,
+        signature=index.signature,
+        documents=documents,
+        translations=translations,
+        aliases=dict(index.aliases),
+        problems=list(index.problems),
+    )
 
 
 @dataclass
@@ -223,14 +257,16 @@ class _Loader:
             return None
         check.unknown_keys()
         check.path_segments()
+        # A description some CMS wrote as HTML (``<p>…</p>``) is shown as its words.
+        description = plain_text(check.text("description"))
         document = Document(
             kind=source.kind,
             lang=source.lang,
             slug=source.stem,
             source=source.display,
             title=title,
-            description=check.text("description"),
-            body_html=render_markdown(source.parsed.body),
+            description=description,
+            body_html=render_body(source.parsed.body, description),
             translation_key=check.translation_key(),
             translation_key_line=source.line_of("translationKey"),
             archived=check.flag("archived"),
@@ -245,7 +281,7 @@ class _Loader:
             thumb=check.text("thumb") or None,
             tags=check.tags(),
             aliases=check.aliases(),
-            details=tuple((key, check.text(key)) for key in DETAIL_KEYS if check.text(key)),
+            facts=check.job_facts() if source.kind is Kind.POSTING else NO_FACTS,
             closing_at=check.closing_date(),
             closing_date_unreadable=check.closing_date_unreadable,
             questions=check.questions(),
@@ -278,10 +314,13 @@ class _Loader:
         for document in documents:
             by_slug[(document.kind, document.lang, slug_key(document.slug))].append(document)
         served = []
+        #: (a document that lost its slug, the one served at it instead)
+        self.displaced: list[tuple[Document, Document]] = []
         for group in by_slug.values():
             winner, *others = sorted(group, key=self.preference)
             served.append(winner)
             for other in others:
+                self.displaced.append((other, winner))
                 self.report(
                     other.source,
                     1,
@@ -315,6 +354,7 @@ class _Loader:
             for document in chosen.values():
                 translations[(kind, document.lang, document.slug)] = slugs
             self.compare_translations(list(chosen.values()))
+        self.link_displaced(documents, translations)
         for document in documents:
             slugs = translations.get((document.kind, document.lang, document.slug), {})
             missing = [lang for lang in self.languages if lang not in slugs and lang != document.lang]
@@ -339,6 +379,34 @@ class _Loader:
                     f"{document.translation_key!r}{suffix}",
                 )
         return translations
+
+    def link_displaced(
+        self, documents: list[Document], translations: dict[DocumentKey, dict[str, str]]
+    ) -> None:
+        """Lead the toggle of a document whose translation lost its slug (a
+        repost in another section took it) to the document served at that
+        slug, the page readers of that language find there; report it."""
+        for lost, winner in self.displaced:
+            if not lost.translation_key:
+                continue
+            for document in documents:
+                key = (document.kind, document.lang, document.slug)
+                slugs = translations.get(key, {document.lang: document.slug})
+                if (
+                    document.kind is not lost.kind
+                    or document.translation_key != lost.translation_key
+                    or lost.lang in slugs
+                ):
+                    continue
+                # A new mapping: the pair's members share theirs.
+                translations[key] = {**slugs, lost.lang: winner.slug}
+                self.report(
+                    document.source,
+                    document.translation_key_line,
+                    Severity.WARNING,
+                    f"its {lost.lang} translation {lost.source} lost its slug to {winner.source}: "
+                    "the language toggle leads there instead; rename one of the two",
+                )
 
     def advertised(self, document: Document) -> bool:
         """Tell whether ``document`` is an open posting shown in listings:
@@ -376,13 +444,37 @@ class _Loader:
                     f"questions differ from {first.source} (ids, types or choice ids): "
                     "answers cannot be matched across languages",
                 )
-            if other.closing_at != first.closing_at:
+            if other.facts.comparable() != first.facts.comparable():
                 self.report(
                     other.source,
                     1,
                     Severity.WARNING,
+                    f"job facts (classification, salary, employment, provinces, remote work or "
+                    f"language requirement) differ from {first.source}",
+                )
+            if other.closing_at != first.closing_at:
+                self.report(
+                    other.source,
+                    self.line_of(other, "closingDate"),
+                    Severity.WARNING,
                     f"closingDate differs from {first.source}",
                 )
+            closed = closed_one_of(first, other, self.now)
+            if closed is not None:
+                opened = other if closed is first else first
+                reason = closing_key(closed, self.now)
+                self.report(
+                    closed.source,
+                    self.line_of(closed, reason),
+                    Severity.WARNING,
+                    f"closed here ({reason}) but open in {opened.source}: {opened.lang} readers can "
+                    f"apply, {closed.lang} readers are told it is closed",
+                )
+
+    def line_of(self, document: Document, key: str) -> int:
+        """Return the line of ``key`` in the front matter of ``document``'s file (1 if absent)."""
+        source = next((source for source in self.sources if source.display == document.source), None)
+        return source.line_of(key) if source else 1
 
     def collect_aliases(self, documents: list[Document]) -> dict[str, DocumentKey]:
         aliases: dict[str, DocumentKey] = {}
@@ -408,6 +500,23 @@ def markdown_files(folder: Path) -> Iterable[Path]:
         for name in sorted(files):
             if name.endswith(".md") and not name.startswith((".", "_")):
                 yield Path(directory, name)
+
+
+def closed_one_of(first: Document, second: Document, now: datetime) -> Document | None:
+    """Return whichever of two translations of a posting is closed at ``now``
+    while the other is open, or None when they agree."""
+    if first.kind is not Kind.POSTING or first.is_open(now) == second.is_open(now):
+        return None
+    return second if first.is_open(now) else first
+
+
+def closing_key(document: Document, now: datetime) -> str:
+    """Return the front-matter key that closes a posting at ``now``."""
+    if document.draft:
+        return "draft"
+    if document.archived:
+        return "archived"
+    return "closingDate"
 
 
 def _question_shape(document: Document) -> tuple:

@@ -9,6 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+from .jobfacts import NO_FACTS, JobFacts
+from .text import fold, plain_text
+
 
 class Kind(StrEnum):
     """What a content file is, and so where it is served."""
@@ -96,8 +99,8 @@ class Document:
     thumb: str | None = None
     tags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
-    #: Optional posting facts, as (front-matter key, text), in file order.
-    details: tuple[tuple[str, str], ...] = ()
+    #: What a posting states as data: classification, salary, employment, places, languages.
+    facts: JobFacts = NO_FACTS
     #: When applications close (``closingDate``), aware; None: no deadline.
     closing_at: datetime | None = None
     #: ``closingDate`` is written but is no date: no applications are taken.
@@ -167,6 +170,8 @@ class ContentIndex:
     _folded: Mapping[tuple[Kind, str, str], str]
     #: Every posting (drafts too) by posting key, then language.
     _postings: Mapping[str, Mapping[str, Document]]
+    #: Title, description and body of every document, folded for searching.
+    _search_texts: Mapping[DocumentKey, str]
 
     @classmethod
     def build(
@@ -205,6 +210,12 @@ class ContentIndex:
             problems=tuple(sorted(problems)),
             _folded=MappingProxyType(folded),
             _postings=MappingProxyType({key: MappingProxyType(by_lang) for key, by_lang in postings.items()}),
+            _search_texts=MappingProxyType(
+                {
+                    key: fold(f"{doc.title} {doc.description} {plain_text(doc.body_html)}")
+                    for key, doc in documents.items()
+                }
+            ),
         )
 
     def get(self, kind: Kind, lang: str, slug: str) -> Document | None:
@@ -265,6 +276,10 @@ class ContentIndex:
         """Return a published posting in ``lang``, else in another language, else None."""
         published = [doc for doc in self.postings(posting_key).values() if doc.published]
         return next((doc for doc in published if doc.lang == lang), published[0] if published else None)
+
+    def search_text(self, document: Document) -> str:
+        """Return the document's title, description and body as searches compare them."""
+        return self._search_texts.get((document.kind, document.lang, document.slug), "")
 
     def listed(self, kind: Kind, lang: str, now: datetime) -> tuple[Document, ...]:
         """Return the documents a listing page shows at ``now``, in display order."""

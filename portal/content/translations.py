@@ -1,7 +1,7 @@
 """The translators' report: what keeps postings and stories from being
 properly translated.
 
-Four kinds of finding, for job postings and blog stories:
+Six kinds of finding, for job postings and blog stories:
 
 ``unpaired``
     a file with no counterpart in another configured language; when an
@@ -17,6 +17,11 @@ Four kinds of finding, for job postings and blog stories:
 ``stale``
     in a git checkout, a counterpart whose last commit is much older than
     the last commit of its source.
+``open-closed``
+    a posting open in one language and closed (archived, draft or past its
+    closing date) in another: some candidates can apply, others cannot.
+``closing-date``
+    a posting whose translations close at different times.
 
 Everything here is plain functions over a loaded :class:`ContentIndex`; the
 ``flask content translations`` command and the staff page only present it.
@@ -31,14 +36,15 @@ import re
 import subprocess
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
 from . import frontmatter
 from .fields import normalise_translation_key
-from .loader import markdown_files
+from .loader import closed_one_of, closing_key, markdown_files
 from .model import ContentIndex, Document, Kind
 
 #: A counterpart last committed more than this many days before its source is stale.
@@ -69,6 +75,8 @@ class FindingKind(StrEnum):
     INEXACT_KEY = "inexact-key"
     UNTRANSLATED = "untranslated"
     STALE = "stale"
+    OPEN_CLOSED = "open-closed"
+    CLOSING_DATE = "closing-date"
 
 
 class UnpairedReason(StrEnum):
@@ -185,7 +193,8 @@ class TranslationReport:
             f"{self.documents} documents, {self.pairs} translation pairs: "
             f"{counts['unpaired']} unpaired ({suggested} with a likely pair), "
             f"{counts['inexact-key']} inexact keys, {counts['untranslated']} untranslated, "
-            f"{counts['stale']} stale{history}"
+            f"{counts['stale']} stale{history}, {counts['open-closed']} open in one language only, "
+            f"{counts['closing-date']} with different closing dates"
         )
 
     def short_path(self, path: str) -> str:
@@ -218,12 +227,14 @@ def translation_report(
     *,
     stale_days: int = DEFAULT_STALE_DAYS,
     commit_time: CommitTime | None = None,
+    now: datetime | None = None,
 ) -> TranslationReport:
     """Build the translators' report over every posting and story of ``index``.
 
     ``commit_time(path)`` returns a file's last commit time (Unix seconds) or
     None; by default it asks git, and staleness is skipped where git or the
-    repository is absent.
+    repository is absent. ``now`` (default: the current time) tells which
+    postings are open.
     """
     commit_time = commit_time or GitCommitTimes()
     documents = list(index.documents.values())
@@ -241,6 +252,7 @@ def translation_report(
         *inexact_key_findings(groups, written_keys),
         *untranslated_findings(groups, languages, written_keys),
         *stale_findings(groups, times, stale_days, written_keys),
+        *open_state_findings(groups, languages, written_keys, now or datetime.now(UTC)),
     ]
     return TranslationReport(
         findings=tuple(sorted(findings, key=_finding_order)),
@@ -261,12 +273,13 @@ def _finding_order(finding: Finding) -> tuple:
 
 def translation_groups(index: ContentIndex) -> list[tuple[Document, ...]]:
     """Return the documents paired by the loader, one tuple per page, each in
-    a stable order (by path)."""
+    a stable order (by path). A toggle leading one way only (to the page that
+    took the slug of a translation) is no pair."""
     seen: set[tuple] = set()
     groups = []
     for (kind, _lang, _slug), slugs in index.translations.items():
         identity = (kind, tuple(sorted(slugs.items())))
-        if identity in seen:
+        if identity in seen or not _paired_both_ways(index, kind, slugs):
             continue
         seen.add(identity)
         members = [index.documents.get((kind, lang, slug)) for lang, slug in slugs.items()]
@@ -277,9 +290,20 @@ def translation_groups(index: ContentIndex) -> list[tuple[Document, ...]]:
 
 
 def missing_languages(index: ContentIndex, document: Document, languages: Sequence[str]) -> list[str]:
-    """Return the configured languages in which ``document`` has no counterpart."""
+    """Return the configured languages in which ``document`` has no
+    counterpart paired with it both ways."""
     slugs = index.translations.get((document.kind, document.lang, document.slug), {})
-    return [lang for lang in languages if lang != document.lang and lang not in slugs]
+    return [
+        lang
+        for lang in languages
+        if lang != document.lang
+        and index.translations.get((document.kind, lang, slugs.get(lang, "")), {}).get(document.lang)
+        != document.slug
+    ]
+
+
+def _paired_both_ways(index: ContentIndex, kind: Kind, slugs: Mapping[str, str]) -> bool:
+    return all(index.translations.get((kind, lang, slug)) == slugs for lang, slug in slugs.items())
 
 
 def read_written_files(roots: Iterable[str], languages: Sequence[str]) -> dict[str, FileRef]:
@@ -708,3 +732,68 @@ def run_git(folder: str, *arguments: str) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return completed.stdout.strip() if completed.returncode == 0 else None
+
+
+# 5 and 6: postings open in one language only, or closing at different times ----
+
+
+def open_state_findings(
+    groups: Iterable[tuple[Document, ...]],
+    languages: Sequence[str],
+    written_keys: dict[str, str | None],
+    now: datetime,
+) -> list[Finding]:
+    """Report translations of a posting that are closed at ``now`` while the
+    first language's is open (or the reverse), and translations whose
+    closing date differs from the first language's."""
+    findings = []
+    for group in groups:
+        reference, *others = sorted(group, key=lambda doc: _language_rank(doc.lang, languages))
+        for document in others:
+            closed = closed_one_of(reference, document, now)
+            if closed is not None:
+                opened = document if closed is reference else reference
+                key = closing_key(closed, now)
+                findings.append(
+                    Finding(
+                        kind=FindingKind.OPEN_CLOSED,
+                        content=closed.kind,
+                        file=file_ref(closed, written_keys),
+                        line=front_matter_line(closed.source, key),
+                        message=(
+                            f"closed here ({key}) but open in {opened.source}: "
+                            f"{opened.lang} readers can apply, {closed.lang} readers cannot"
+                        ),
+                        other_language=opened.lang,
+                        other=file_ref(opened, written_keys),
+                    )
+                )
+            if document.kind is Kind.POSTING and document.closing_at != reference.closing_at:
+                findings.append(
+                    Finding(
+                        kind=FindingKind.CLOSING_DATE,
+                        content=document.kind,
+                        file=file_ref(document, written_keys),
+                        line=front_matter_line(document.source, "closingDate"),
+                        message=(
+                            f"closes {_moment(document.closing_at)}, but {reference.source} "
+                            f"closes {_moment(reference.closing_at)}"
+                        ),
+                        other_language=reference.lang,
+                        other=file_ref(reference, written_keys),
+                    )
+                )
+    return findings
+
+
+def _moment(closing_at: datetime | None) -> str:
+    return closing_at.isoformat() if closing_at else "never"
+
+
+def front_matter_line(path: str, key: str) -> int:
+    """Return the line of ``key`` in a file's front matter (1 when absent or unreadable)."""
+    try:
+        parsed = frontmatter.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, frontmatter.FrontMatterError):
+        return 1
+    return parsed.key_lines.get(key, 1)

@@ -2,7 +2,8 @@
 
 Taking applications (``applications``, ``resumes``, ``antivirus``,
 ``privacy``), reviewing them (``review``, ``postings``), staff ``accounts``,
-the ``audit`` log, ``retention`` and ``mail``, over the typed ``models``.
+the ``audit`` log, ``retention`` and ``mail``, job ``alerts``, over the
+typed ``models``.
 Service functions take a session and flush; they never commit (the request,
 or a command, does). The one exception is ``mail.deliver``, the sender that
 runs after the response or from cron: each claim and each result is a
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     except ValueError as error:
         raise ConfigurationError(str(error)) from None
     periods = {name: app.config[setting] for name, setting in settings.items()}
+    periods["alert_confirm_period"] = f"{int(app.config['PORTAL_ALERT_CONFIRM_DAYS'])}d"
     languages = app.config["PORTAL_LANGUAGES"]
     app.extensions["portal.privacy"] = privacy.load_notices(
         Path(app.config["PORTAL_PRIVACY_NOTICE_DIR"]),

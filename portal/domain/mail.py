@@ -13,11 +13,13 @@ both copies are the same message to the recipient's mail system.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import smtplib
 import ssl
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -43,6 +45,8 @@ AFTER_RESPONSE_WAIT = 2.0
 _smtp_slow = threading.Event()
 #: Where a session keeps the emails queued in its current transaction.
 _QUEUED = "portal.mail.queued"
+#: The spaces a subject template may leave (not U+00A0, which French needs).
+_LINE_BREAKS = re.compile(r"[ \t\r\n]+")
 
 
 def queue(
@@ -52,12 +56,14 @@ def queue(
     language: str,
     template: str,
     application_id: int | None = None,
+    headers: Mapping[str, str] | None = None,
     **context,
 ) -> OutboxEmail:
     """Render ``emails/<template>.{txt,html}`` in ``language`` and add it to the outbox.
 
     The subject is the template's ``subject`` block, rendered in the same
     language: the recipient's, whatever the language of the request.
+    ``headers`` are sent with the email as they are (List-Unsubscribe).
     """
     with i18n.language(language):
         body_text = render_template(f"emails/{template}.txt", **context)
@@ -67,12 +73,14 @@ def queue(
         application_id=application_id,
         recipient=recipient,
         language=language,
-        subject=" ".join(subject.split()),
+        # One line; the no-break spaces of French typography stay.
+        subject=_LINE_BREAKS.sub(" ", subject).strip(),
         body_text=body_text,
         body_html=body_html,
         created_at=datetime.now(UTC),
         attempts=0,
         message_id=new_message_id(current_app.config, language),
+        headers=json.dumps(dict(headers)) if headers else None,
     )
     session.add(email)
     session.info.setdefault(_QUEUED, []).append(email)
@@ -197,6 +205,8 @@ def _message(session: Session, email_id: int, config) -> EmailMessage:
     message.add_alternative(email.body_html, subtype="html")
     # After set_content, which drops the Content-* headers it finds.
     message["Content-Language"] = email.language
+    for name, value in json.loads(email.headers or "{}").items():
+        message[name] = value
     return message
 
 

@@ -229,6 +229,8 @@ class OutboxEmail(db.Model):
     #: Made once, when the email is written: a copy sent again after a crash
     #: carries the same Message-ID, so mail servers and clients drop it.
     message_id: Mapped[str | None] = mapped_column(String(255))
+    #: Extra headers as a JSON object (a job alert's List-Unsubscribe), or None.
+    headers: Mapped[str | None] = mapped_column(Text)
 
 
 class StaffUser(db.Model):
@@ -389,3 +391,58 @@ class LegalHold(db.Model):
     reason: Mapped[str] = mapped_column(String(limits.HOLD_REASON))
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     placed_by: Mapped[str] = mapped_column(String(320))
+
+
+class JobAlert(db.Model):
+    """A candidate's subscription to emails about new postings: one address,
+    one language, optionally a search. Nothing is sent before the address is
+    confirmed; unsubscribing deletes the row (and its links and history)."""
+
+    __tablename__ = "job_alert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the address, language and filters: one subscription for each.
+    identity: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Stored and compared in lower case.
+    email: Mapped[str] = mapped_column(String(limits.EMAIL))
+    language: Mapped[str] = mapped_column(String(10))
+    #: The search (``JobQuery.to_args()`` without its order) as JSON with sorted keys; "{}": every posting.
+    filters: Mapped[str] = mapped_column(Text)
+    #: The site address the subscriber used: the links in the emails point there.
+    site_url: Mapped[str] = mapped_column(String(200))
+    #: When the subscription was last asked for: unconfirmed, it expires from then.
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: When ``flask alerts send`` last emailed it.
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    links: Mapped[list[JobAlertLink]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class JobAlertLink(db.Model):
+    """A link to confirm, manage or cancel a subscription, sent in one email.
+    The link holds a random token; only its SHA-256 is kept. Every email has
+    its own, and each works until the subscription is deleted."""
+
+    __tablename__ = "job_alert_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    job_alert_id: Mapped[int] = mapped_column(ForeignKey("job_alert.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class JobAlertPosting(db.Model):
+    """A posting a subscription has had: emailed to it, or already open when
+    it was confirmed. The unique pair is what keeps a posting from ever being
+    sent twice to one subscription, even by two overlapping runs."""
+
+    __tablename__ = "job_alert_posting"
+    __table_args__ = (UniqueConstraint("job_alert_id", "posting_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_alert_id: Mapped[int] = mapped_column(ForeignKey("job_alert.id", ondelete="CASCADE"))
+    posting_key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: False for a posting already open at confirmation (seen on the list, never emailed).
+    emailed: Mapped[bool] = mapped_column(Boolean, default=False)

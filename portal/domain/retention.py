@@ -9,6 +9,10 @@ use (``Application.last_used_at``: a status change, a note, a résumé
 download). Candidates who asked to be kept for future opportunities follow
 their own period. A legal hold, on an application or on a posting, keeps
 applications from being purged until an admin releases it.
+
+A purge also deletes the job alert subscriptions never confirmed within
+``PORTAL_ALERT_CONFIRM_DAYS`` (see ``alerts``); a confirmed one is kept until
+its subscriber unsubscribes, which every alert email offers in one click.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from ..content import ContentIndex
-from . import audit, limits
+from . import alerts, audit, limits
 from .models import Application, LegalHold, OutboxEmail, PostingClosure, Role, StaffUser
 
 _PERIOD = re.compile(r"^\s*(\d{1,6})\s*([ymwd])\s*$", re.IGNORECASE)
@@ -96,6 +100,8 @@ class PurgeReport:
     #: Applications under a legal hold, and how many of them are past their period.
     held: int = 0
     held_due: int = 0
+    #: Job alert subscriptions never confirmed in time.
+    unconfirmed_alerts: int = 0
 
     @property
     def total(self) -> int:
@@ -145,11 +151,15 @@ def purge(
     consented_period: Period,
     dry_run: bool,
     actor: str = "",
+    alert_confirm_days: int | None = None,
 ) -> PurgeReport:
     """Delete the applications (with résumés, answers, notes, history, equity
     responses and emails) whose clock started longer ago than the period:
     the later of their posting's closing and their last administrative use.
     Applications under a legal hold are never deleted.
+
+    With ``alert_confirm_days``, job alert subscriptions not confirmed
+    within that many days of their request are deleted too.
 
     A dry run counts without deleting or recording anything. A real purge
     leaves one audit entry with the counts.
@@ -176,6 +186,10 @@ def purge(
             continue
         doomed.append(identifier)
         report.applications[key] += 1
+    if alert_confirm_days is not None:
+        report.unconfirmed_alerts = alerts.purge_unconfirmed(
+            session, now=now, confirm_days=alert_confirm_days, dry_run=dry_run
+        )
     if dry_run:
         nested.rollback()
         return report
@@ -192,6 +206,7 @@ def purge(
             f"{report.total} applications deleted (period {period}, consented {consented_period}; "
             f"{report.held_due} past their period kept under a legal hold): "
             + ", ".join(f"{k}={n}" for k, n in sorted(report.applications.items()))
+            + f"; {report.unconfirmed_alerts} unconfirmed job alerts deleted"
         ),
     )
     session.flush()

@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
         "en": {
             "name": "English",
             "locale": "en_CA",
+            # Where the job facts explain second-language levels (the Public Service Commission).
+            "language_levels_url": "https://www.canada.ca/en/public-service-commission/services/"
+            "second-language-testing-public-service.html",
             "paths": {
                 "jobs": "jobs",
                 "blog": "blog",
@@ -64,11 +67,18 @@ DEFAULTS: dict[str, Any] = {
                 "reset_password": "reset-password",
                 "legal_hold": "legal-hold",
                 "release": "release",
+                "alerts": "job-alerts",
+                "new": "new",
+                "confirm": "confirm",
+                "manage": "manage",
+                "unsubscribe": "unsubscribe",
             },
         },
         "fr": {
             "name": "Français",
             "locale": "fr_CA",
+            "language_levels_url": "https://www.canada.ca/fr/commission-fonction-publique/services/"
+            "evaluation-langue-seconde-fonction-publique.html",
             "paths": {
                 "jobs": "emplois",
                 "blog": "blogue",
@@ -94,6 +104,11 @@ DEFAULTS: dict[str, Any] = {
                 "reset_password": "nouveau-mot-de-passe",
                 "legal_hold": "suspension-de-destruction",
                 "release": "lever",
+                "alerts": "alertes-emploi",
+                "new": "nouvelle",
+                "confirm": "confirmer",
+                "manage": "gerer",
+                "unsubscribe": "desabonnement",
             },
         },
     },
@@ -102,6 +117,9 @@ DEFAULTS: dict[str, Any] = {
         "fr": "Service numérique du Nord",
     },
     "PORTAL_TIMEZONE": "America/Toronto",
+    # Where a posting that names no place of work is done, for search engines'
+    # job listings: "City, PR", several separated by ";"; empty: name no place.
+    "PORTAL_DEFAULT_JOB_LOCATION": "Ottawa, ON",
     # A language code (e.g. "qps") to add a pseudo-locale for finding text
     # that skips the catalog; for development and tests only.
     "PORTAL_PSEUDO_LANGUAGE": "",
@@ -143,6 +161,9 @@ DEFAULTS: dict[str, Any] = {
         "en": "Careers <careers@nds-snn.example>",
         "fr": "Carrières <carrieres@nds-snn.example>",
     },
+    # Job alerts: a subscription not confirmed within this many days is deleted
+    # (by `flask retention purge`), and its confirmation link stops working.
+    "PORTAL_ALERT_CONFIRM_DAYS": 7,
     # Staff.
     "PORTAL_STAFF_IDLE_MINUTES": 30,
     # ...and after this many hours, active or not.
@@ -282,6 +303,9 @@ def validate(config: Mapping[str, Any]) -> None:
         min_fill = -1.0
     if not 0 <= min_fill <= 3600:
         raise ConfigurationError("PORTAL_MIN_FILL_SECONDS must be a number of seconds from 0 to 3600.")
+    confirm_days = config["PORTAL_ALERT_CONFIRM_DAYS"]
+    if isinstance(confirm_days, bool) or not isinstance(confirm_days, int) or not 1 <= confirm_days <= 90:
+        raise ConfigurationError("PORTAL_ALERT_CONFIRM_DAYS must be a whole number of days from 1 to 90.")
     if config["PORTAL_SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
         raise ConfigurationError("PORTAL_SMTP_SECURITY must be none, starttls or ssl.")
     if config["PORTAL_STAFF_TOTP"] not in ("optional", "admins", "everyone"):

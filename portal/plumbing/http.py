@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from flask import Flask, Response, current_app, make_response, render_template, request, session
 
@@ -78,6 +78,15 @@ def render_cached(template: str, *, validator: Iterable, status: int = 200, **co
     (content version, language, slug...). A matching ``If-None-Match`` gets a
     304 without rendering at all.
     """
+    return respond_cached(lambda: render_template(template, **context), validator=validator, status=status)
+
+
+def respond_cached(
+    body: Callable[[], str | bytes], *, validator: Iterable, status: int = 200, mimetype: str | None = None
+) -> Response:
+    """Answer with ``body()`` (a page, a feed, a sitemap) and a public ETag
+    computed from the build, the path and ``validator`` before ``body`` is
+    called; a matching ``If-None-Match`` gets a 304 without calling it."""
     build = current_app.extensions["portal.build_id"]
     if current_app.debug:
         # Templates reload on every change in debug: never trust an old ETag.
@@ -87,7 +96,9 @@ def render_cached(template: str, *, validator: Iterable, status: int = 200, **co
     if status == 200 and etag in request.if_none_match:
         response = Response(status=304)
     else:
-        response = make_response(render_template(template, **context), status)
+        response = make_response(body(), status)
+        if mimetype is not None:
+            response.mimetype = mimetype
     response.set_etag(etag)
     response.cache_control.public = True
     response.cache_control.max_age = int(current_app.config["PORTAL_PAGE_MAX_AGE"])

@@ -3,7 +3,9 @@
 With ``PORTAL_PSEUDO_LANGUAGE=qps`` (development or tests), ``/qps/...``
 pages show every catalog message accented and bracketed, like
 ``[Šķîþ ţö ɱàîñ çöñţéñţ]``; any plain English left on such a page did not come
-through gettext. Content files are exempt (they have no catalog).
+through gettext. The pseudo language shows the default language's postings
+and stories as they are written (content has no catalog), without a folder
+of its own.
 """
 
 from __future__ import annotations
@@ -68,8 +70,8 @@ class PseudoDomain(Domain):
 
 def add_pseudo_language(config) -> None:
     """Add the pseudo language named by ``PORTAL_PSEUDO_LANGUAGE`` to the
-    configured languages, copying the default language's URL words, locale
-    organisation name and email sender."""
+    configured languages, copying the default language's URL words, locale,
+    content, organisation name and email sender."""
     code = config.get("PORTAL_PSEUDO_LANGUAGE")
     if not code or code in config["PORTAL_LANGUAGES"]:
         return
@@ -77,7 +79,7 @@ def add_pseudo_language(config) -> None:
     base = config["PORTAL_LANGUAGES"][default]
     config["PORTAL_LANGUAGES"] = {
         **config["PORTAL_LANGUAGES"],
-        code: {**base, "name": pseudo_text(base["name"]), "pseudo": True},
+        code: {**base, "name": pseudo_text(base["name"]), "pseudo": True, "content_from": default},
     }
     config["PORTAL_ORGANISATION_NAME"] = {
         **config["PORTAL_ORGANISATION_NAME"],

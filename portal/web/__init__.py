@@ -15,7 +15,9 @@ from ..content import content_store
 from ..domain import audit, mail
 from ..plumbing import security
 from ..plumbing.db import db, read_only
-from . import errors
+from . import errors, job_facts
+from .alerts import bp as alerts_bp
+from .api import bp as api_bp
 from .apply import bp as apply_bp
 from .health import bp as health_bp
 from .public import bp as public_bp
@@ -23,20 +25,22 @@ from .staff import auth as staff_auth
 from .staff import bp as staff_bp
 
 #: The blueprints whose pages read or write the database.
-NEEDS_DATABASE = frozenset({apply_bp.name, staff_bp.name})
+NEEDS_DATABASE = frozenset({apply_bp.name, staff_bp.name, alerts_bp.name})
 
 
 def init_app(app: Flask) -> None:
     """Register the blueprints, their guards and the error pages."""
     staff_auth.init_app(app)
-    for blueprint in (public_bp, apply_bp, staff_bp, health_bp):
+    for blueprint in (public_bp, apply_bp, staff_bp, health_bp, api_bp, alerts_bp):
         app.register_blueprint(blueprint)
     security.limit_submissions(app, apply_bp.name)
+    security.limit_submissions(app, alerts_bp.name)
     app.before_request(log_content_problems)
     app.before_request(require_current_schema)
     app.before_request(reads_only)
     app.after_request(commit_refusal)
     errors.init_app(app)
+    job_facts.init_app(app)
 
 
 def commit_request() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Flask, Response, current_app, g, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +15,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from ..plumbing import i18n
 from ..plumbing.db import UNAVAILABLE, database_error_summary, db
 from ..plumbing.requestlog import request_id
+from . import api
 from .documents import alias_target
 
 #: The whole answer to a request for a host name this site does not serve
@@ -94,6 +97,8 @@ def handle_http_error(error: HTTPException):
         # An untrusted host name: no URL of this site can be built for it, and
         # nothing the request named is echoed back.
         return Response(UNTRUSTED_HOST, 400, mimetype="text/plain")
+    if api.is_api_request() and error.code is not None and error.code >= 400:
+        return api.error_response(error)
     if error.code == 404:
         moved = alias_target(request.path)
         if moved is not None:
@@ -168,8 +173,9 @@ def render_error(code: int, reason: str | None = None, *, every_language: bool =
     elif lang:
         codes = [lang]
     title, explanation = MESSAGES.get(reason or code) or MESSAGES[400 if code < 500 else 500]
+    headings = [Heading(section_lang, _in_language(title, section_lang)) for section_lang in codes]
     sections = []
-    for position, section_lang in enumerate(codes):
+    for section_lang in codes:
         with i18n.language(section_lang):
             # A rendered template is already escaped HTML (bandit B704 is a false positive).
             sections.append(
@@ -177,9 +183,7 @@ def render_error(code: int, reason: str | None = None, *, every_language: bool =
                     render_template(
                         "errors/_section.html",
                         code=code,
-                        title=str(title),
                         explanation=str(explanation),
-                        heading_level=1 if position == 0 else 2,
                         section_lang=section_lang,
                         reference=request_id() if code >= 500 else None,
                     )
@@ -190,16 +194,25 @@ def render_error(code: int, reason: str | None = None, *, every_language: bool =
         page = render_template(
             "errors/error.html",
             code=code,
+            headings=headings,
             sections=sections,
             bilingual=len(codes) > 1,
-            title=" / ".join(_titles(title, codes)),
+            # The page is an error, not a page missing its translation: the
+            # toggle leads to the other language, without the "only in" notice.
+            error_page=True,
+            title=" / ".join(heading.text for heading in headings),
         )
     return page, code
 
 
-def _titles(title, codes: list[str]) -> list[str]:
-    titles = []
-    for code in codes:
-        with i18n.language(code):
-            titles.append(str(title))
-    return titles
+@dataclass(frozen=True)
+class Heading:
+    """An error page's title in one language."""
+
+    lang: str
+    text: str
+
+
+def _in_language(message, lang: str) -> str:
+    with i18n.language(lang):
+        return str(message)

@@ -237,8 +237,13 @@ def check_listing_counts(app) -> list[str]:
             for slug, data in flags.items()
             if not any(is_true(data, key) for key in ("archived", "draft", "linkHidden"))
         }
-        listing = parse_page(client.get(LISTING_URLS[(Kind.POSTING, lang)]), 200, lang)
-        listed = {path_of(a["href"]) for a in listing.soup.select("main .card a[href]")}
+        listed = set()
+        url = LISTING_URLS[(Kind.POSTING, lang)]
+        while url:  # every page of the list
+            listing = parse_page(client.get(url), 200, lang)
+            listed |= {path_of(a["href"]) for a in listing.soup.select("main .card__title a[href]")}
+            following = listing.soup.select_one(".pagination a[rel=next]")
+            url = following["href"] if following else None
         if listed != open_urls:
             failures.append(
                 f"{lang} listing shows {len(listed)} postings, expected {len(open_urls)}; "
@@ -286,7 +291,30 @@ def expected_counterparts(documents) -> dict[tuple, tuple]:
             (en,), (fr,) = by_lang["en"], by_lang["fr"]
             pairs[(kind, "en", en)] = ("fr", fr)
             pairs[(kind, "fr", fr)] = ("en", en)
+    served_sources = {(doc.kind, doc.lang, doc.slug): doc.source for doc in documents}
+    for doc in documents:
+        if (doc.kind, doc.lang, doc.slug) not in pairs:
+            stand_in = displaced_counterpart(doc, served_sources)
+            if stand_in is not None:
+                pairs[(doc.kind, doc.lang, doc.slug)] = stand_in
     return pairs
+
+
+def displaced_counterpart(doc, served_sources: dict[tuple, str]) -> tuple | None:
+    """Return (lang, slug) of the page served at the slug of ``doc``'s
+    translation when another file of that language took the slug (a repost),
+    else None."""
+    key = pairing_key(front_matter(doc.source) or {})
+    if key is None:
+        return None
+    root = doc.source.rsplit(f"{os.sep}{doc.lang}{os.sep}", 1)[0]
+    other = OTHER[doc.lang]
+    for path in sorted(Path(root, other).rglob("*.md")):
+        data = front_matter(path) or {}
+        served_source = served_sources.get((doc.kind, other, unicodedata.normalize("NFC", path.stem)))
+        if pairing_key(data) == key and served_source not in (None, str(path)):
+            return (other, unicodedata.normalize("NFC", path.stem))
+    return None
 
 
 def check_language_links(client, kind: Kind, lang: str, slug: str, counterpart) -> list[str]:

@@ -9,6 +9,7 @@ import pytest
 
 from portal.content import ContentStore, Kind, Severity
 from portal.content.fields import normalise_translation_key, parse_date
+from portal.content.jobfacts import LanguageRequirement
 from portal.content.loader import load
 from tests.conftest import FIXTURES
 
@@ -126,14 +127,12 @@ def test_drafts_are_not_served_and_hidden_postings_are_not_listed(index):
     assert not listed & {"hidden-role", "draft-role", "closed-role", "test--0000000000"}
 
 
-def test_posting_details_are_kept_in_order(index):
-    details = dict(index.get(Kind.POSTING, "en", "with-details").details)
-    assert details == {
-        "classification": "EC-05",
-        "compensation": "$80,000 - $90,000",
-        "term": "Indeterminate",
-        "languageRequirement": "English essential",
-    }
+def test_posting_facts_written_as_prose_are_kept(index):
+    facts = index.get(Kind.POSTING, "en", "with-details").facts
+    assert facts.classifications == ("EC-05",)
+    assert facts.compensation == "$80,000 - $90,000"
+    assert facts.term == "Indeterminate"
+    assert facts.language is LanguageRequirement.ENGLISH_ESSENTIAL
 
 
 @pytest.mark.parametrize(

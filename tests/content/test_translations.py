@@ -296,7 +296,14 @@ def test_the_command_prints_json_for_scripts(runner, content_tree):
     result = runner.invoke(args=["content", "translations", "--json", str(content_tree.root)])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["counts"] == {"unpaired": 1, "inexact-key": 1, "untranslated": 1, "stale": 0}
+    assert document["counts"] == {
+        "unpaired": 1,
+        "inexact-key": 1,
+        "untranslated": 1,
+        "stale": 0,
+        "open-closed": 0,
+        "closing-date": 0,
+    }
     assert document["stale_days"] == 30 and document["git_history"] is False
     kinds = [finding["kind"] for finding in document["findings"]]
     assert kinds == ["unpaired", "inexact-key", "untranslated"]

@@ -55,7 +55,10 @@ def known_values(app) -> set[str]:
                 document.author or "",
                 *document.tags,
                 document.image_alt or "",
-                *(value for _, value in document.details),
+                document.facts.compensation,
+                document.facts.term,
+                *document.facts.classifications,
+                *(location.city for location in document.facts.locations),
             ]
         )
         for question in document.questions:

@@ -129,6 +129,10 @@ def test_public_pages_and_the_form_pass_axe(browser, live_server, lang):
             "fr": "/fr/blogue/concevoir-des-formulaires-accessibles/",
         }[lang],
         f"/{lang}/{jobs}/no-such-job/",
+        # A search with results, one with none, and the job-alert sign-up it leads to.
+        f"/{lang}/{jobs}/?q=python&sort=closing",
+        f"/{lang}/{jobs}/?q=zzzz&where=QC",
+        {"en": "/en/job-alerts/new?q=python", "fr": "/fr/alertes-emploi/nouvelle?q=python"}[lang],
     ]
     found = {}
     for url in urls:
@@ -182,6 +186,8 @@ def test_applying_works_without_javascript(browser, live_server, tmp_path):
         FORM["fr"],
         "/fr/emplois/chef-de-la-gestion-de-produits/",
         "/en/blog/building-accessible-forms/",
+        "/fr/emplois/?q=zzzz&where=QC&sort=closing",
+        "/fr/alertes-emploi/nouvelle?q=python",
     ],
 )
 def test_nothing_scrolls_sideways_at_320_pixels(browser, live_server, url):

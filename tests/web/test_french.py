@@ -6,11 +6,13 @@ the catalog check (a template literal, content, a formatted number) is caught.""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
 from flask import render_template
 
+from portal.content.search import JobQuery
 from portal.plumbing import glossary, i18n
 from portal.plumbing.config import PROJECT_ROOT
 from portal.web.errors import render_error
@@ -33,6 +35,16 @@ EMAIL_CONTEXT = {
     "full_name": "Ada Tremblay",
     "posting_title": "Cheffe ou chef de la gestion de produits",
     "contact_email": "carrieres@example.ca",
+    # Job alerts.
+    "query": JobQuery(text="développeuse", where="ON"),
+    "postings": [
+        (SimpleNamespace(title="Développeuse ou développeur Python", closing_at=None), "https://x/")
+    ],
+    "confirm_url": "https://carrieres.example/fr/alertes-emploi/confirmer?token=abc",
+    "manage_url": "https://carrieres.example/fr/alertes-emploi/gerer?token=abc",
+    "unsubscribe_url": "https://carrieres.example/fr/alertes-emploi/desabonnement?token=abc",
+    "jobs_url": "https://carrieres.example/fr/emplois/?q=d%C3%A9veloppeuse&where=ON",
+    "confirm_days": 7,
 }
 
 

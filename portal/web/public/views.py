@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, g
+from flask import Blueprint, g, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from ...content import Kind, current_index
-from ...plumbing.http import render_cached
-from ...plumbing.i18n import languages, localized_route
+from ...content.search import JobQuery, Sort
+from ...plumbing.http import render_cached, respond_cached
+from ...plumbing.i18n import languages, localized_route, set_translations
 from ..documents import document_or_redirect
+from . import job_list
 
 bp = Blueprint("public", __name__)
 
@@ -55,13 +57,30 @@ def home():
 
 @localized_route(bp, "{jobs}/")
 def jobs():
-    """List the open job postings."""
+    """List the open job postings that match the search and filters in the URL, a page at a time."""
     index = current_index()
-    postings = index.listed(Kind.POSTING, g.lang_code, datetime.now(UTC))
-    return render_cached(
-        "public/jobs.html",
-        validator=(index.signature, *(posting.slug for posting in postings)),
-        postings=postings,
+    now = datetime.now(UTC)
+    query = JobQuery.from_args(request.args)
+    result = job_list.search_page(
+        index, g.lang_code, query, job_list.page_number(request.args.get("page")), now
+    )
+    set_translations({code: result.url(lang=code) for code in languages()})
+    if not query.filtered and query.sort is Sort.NEWEST and result.page > 1:
+        # Each page of the whole list is its own page for search engines.
+        g.canonical_args = {"page": result.page}
+    return respond_cached(
+        lambda: render_template(
+            "public/jobs.html",
+            result=result,
+            query=query,
+            cards=job_list.posting_cards(index, g.lang_code, result.shown, now),
+            options=job_list.filter_options(
+                job_list.offered_filter_values(index, g.lang_code, result.listed), query
+            ),
+            terms=job_list.describe_query(query),
+            closing_soon_label=job_list.closing_soon_label(),
+        ),
+        validator=result.validator(index.signature, now),
     )
 
 
