@@ -193,6 +193,7 @@ def lent(app):
     test's changes to its configuration undone afterwards."""
     saved = dict(app.config)
     empty_database(app)
+    app.extensions["portal.rendered_pages"].clear()
     limiter = app.extensions["portal.limiter"]
     if limiter.enabled:
         limiter.reset()

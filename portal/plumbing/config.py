@@ -125,6 +125,8 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_PSEUDO_LANGUAGE": "",
     # Cache-Control max-age, in seconds, for public pages.
     "PORTAL_PAGE_MAX_AGE": 60,
+    # Public responses kept rendered in memory per process (0: render every time).
+    "PORTAL_PAGE_CACHE_SIZE": 1000,
     # Applications.
     "PORTAL_MAX_RESUME_BYTES": 5 * 1024 * 1024,
     # The ClamAV daemon that scans every résumé: its socket path or tcp://host:port;

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-from flask import Flask, Response, current_app, make_response, render_template, request, session
+from flask import Flask, Response, current_app, g, make_response, render_template, request, session
 
 from .config import PROJECT_ROOT
 
@@ -36,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.extensions["portal.build_id"] = build_fingerprint(
         [PROJECT_ROOT / "templates", PROJECT_ROOT / "static", app.config["BABEL_TRANSLATION_DIRECTORIES"]]
     )
+    app.extensions["portal.rendered_pages"] = RenderedPages(int(app.config["PORTAL_PAGE_CACHE_SIZE"]))
     app.after_request(_add_security_headers)
 
 
@@ -81,6 +84,46 @@ def render_cached(template: str, *, validator: Iterable, status: int = 200, **co
     return respond_cached(lambda: render_template(template, **context), validator=validator, status=status)
 
 
+class RenderedPages:
+    """Public responses already rendered, by ETag and host, the least recently
+    used forgotten first: a page the same for every visitor is rendered once per
+    build, content version and validator, then served from memory."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._pages: OrderedDict[tuple[str, str], str | bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> str | bytes | None:
+        """Return a rendered response, or None."""
+        with self._lock:
+            rendered = self._pages.get(key)
+            if rendered is not None:
+                self._pages.move_to_end(key)
+            return rendered
+
+    def clear(self) -> None:
+        """Forget every rendered response."""
+        with self._lock:
+            self._pages.clear()
+
+    def put(self, key: tuple[str, str], rendered: str | bytes) -> None:
+        """Keep a rendered response, forgetting the least recently used beyond capacity."""
+        if self.capacity <= 0:
+            return
+        with self._lock:
+            self._pages[key] = rendered
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.capacity:
+                self._pages.popitem(last=False)
+
+
+def _personal() -> bool:
+    # A page that wrote to the session or holds a CSRF token belongs to one
+    # visitor: it is never kept for the others.
+    return session.modified or "csrf_token" in g
+
+
 def respond_cached(
     body: Callable[[], str | bytes], *, validator: Iterable, status: int = 200, mimetype: str | None = None
 ) -> Response:
@@ -96,7 +139,15 @@ def respond_cached(
     if status == 200 and etag in request.if_none_match:
         response = Response(status=304)
     else:
-        response = make_response(body(), status)
+        pages = current_app.extensions["portal.rendered_pages"]
+        # Absolute URLs in a page (canonical, feeds) name the scheme and host it was asked of.
+        key = (etag, request.host_url)
+        rendered = None if current_app.debug else pages.get(key)
+        if rendered is None:
+            rendered = body()
+            if not _personal():
+                pages.put(key, rendered)
+        response = make_response(rendered, status)
         if mimetype is not None:
             response.mimetype = mimetype
     response.set_etag(etag)

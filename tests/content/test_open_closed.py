@@ -12,7 +12,7 @@ import pytest
 from portal.content import Severity
 from portal.content.loader import load
 from portal.content.translations import FindingKind, translation_report
-from tests.conftest import LANGUAGES, shared_path
+from tests.conftest import LANGUAGES, create_staff, shared_path
 
 ZONE = ZoneInfo("America/Toronto")
 
@@ -94,3 +94,24 @@ def test_the_real_senior_policy_advisor_is_reported(runner):
     (finding,) = [f for f in report["findings"] if f["kind"] == "open-closed"]
     assert finding["file"]["title"] != finding["other"]["title"]
     assert finding["other"]["path"].endswith("senior-policy-advisor.md")
+
+
+@pytest.mark.parametrize(
+    ("lang", "url", "headings"),
+    [
+        ("en", "/en/staff/translations/", ("Open in one language", "Closing on another date")),
+        ("fr", "/fr/personnel/traductions/", ("Offre ouverte dans une langue", "Date limite différente")),
+    ],
+)
+def test_the_staff_page_lists_both_kinds(make_app, database_url, tree, page, lang, url, headings):
+    staff = create_staff(
+        make_app(DATABASE_URL=database_url, RATELIMIT_ENABLED=False, PORTAL_CONTENT_DIR=str(tree.root))
+    )
+    result = page(staff.client(staff.admin).get(url), lang=lang)
+    sections = {h2["id"]: h2 for h2 in result.soup.select("h2[id]")}
+    assert sections["open-closed"].get_text(strip=True).startswith(headings[0])
+    assert sections["closing-date"].get_text(strip=True).startswith(headings[1])
+    open_closed = sections["open-closed"].find_next("table").get_text(" ")
+    assert "fr/emplois/analyste.md" in open_closed and "en/jobs/analyst.md" in open_closed
+    dates = sections["closing-date"].find_next("table").get_text(" ")
+    assert "redactrice.md" in dates or "writer.md" in dates

@@ -349,7 +349,8 @@ def test_the_staff_page_shows_the_report_to_admins(translations_staff, page, lan
     if lang == "en":
         assert result.h1 == "Content translations"
     tables = result.soup.select("table")
-    assert len(tables) == 4  # summary, unpaired, inexact keys, untranslated (no git: no stale table)
+    # Summary, unpaired, inexact keys, untranslated (no git: no stale table), no open/closed pair or date.
+    assert len(tables) == 4
     assert all(table.caption and table.caption.get_text(strip=True) for table in tables)
     assert all(th.get("scope") in ("col", "row") for th in result.soup.select("th"))
     text = result.text

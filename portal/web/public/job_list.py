@@ -8,11 +8,12 @@ listing stays fast with a thousand postings (``bench/jobs_search.py``).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, get_template_attribute, url_for
-from flask_babel import gettext, ngettext
+from flask_babel import get_timezone, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -79,22 +80,6 @@ class JobListPage:
         words_alone = JobQuery(text=self.query.text, sort=self.query.sort)
         return url_for("public.jobs", **{LANG_ARG: self.lang}, **words_alone.to_args())
 
-    def validator(self, signature: str, now: datetime) -> tuple:
-        """Return everything the page depends on besides the build, for its ETag."""
-        return (
-            signature,
-            *sorted(self.query.to_args().items()),
-            self.page,
-            *(posting.slug for posting in self.listed),
-            # What a card says changes with the day: "Closes in 3 days".
-            *(
-                (posting.slug, days_until(posting.closing_at, now))
-                for posting in self.shown
-                if closes_soon(posting, now)
-            ),
-            self.found_by_words,
-        )
-
 
 def search_page(index: ContentIndex, lang: str, query: JobQuery, page: int, now: datetime) -> JobListPage:
     """Search the open postings in ``lang``; a page past the last shows the last."""
@@ -131,16 +116,30 @@ def _store(name: str) -> dict:
 def open_postings(index: ContentIndex, lang: str, now: datetime) -> tuple[Document, ...]:
     """Return the open, listed postings in ``lang`` (``index.listed``), looked up
     again only when the content changes or one of them closes."""
+    return _open_postings(index, lang, now)[0]
+
+
+def validator(index: ContentIndex, lang: str, query: JobQuery, page: int, now: datetime) -> tuple:
+    """Return everything a page of the jobs list depends on besides the build,
+    for its ETag, without searching: the content, the postings open now, the
+    search, the page asked for and the day (a card says "Closes in 3 days")."""
+    version = _open_postings(index, lang, now)[1]
+    today = now.astimezone(get_timezone()).date()
+    return (index.signature, version, *sorted(query.to_args().items()), page, today)
+
+
+def _open_postings(index: ContentIndex, lang: str, now: datetime) -> tuple[tuple[Document, ...], str]:
     store = _store("listed")
     kept = store.get((index.signature, lang))
     if kept is not None:
-        since, until, listed = kept
+        since, until, listed, version = kept
         if since <= now and (until is None or now <= until):
-            return listed
+            return listed, version
     listed = index.listed(Kind.POSTING, lang, now)
     closings = [posting.closing_at for posting in listed if posting.closing_at is not None]
-    store[(index.signature, lang)] = (now, min(closings, default=None), listed)
-    return listed
+    version = hashlib.blake2b("\0".join(p.slug for p in listed).encode(), digest_size=8).hexdigest()
+    store[(index.signature, lang)] = (now, min(closings, default=None), listed, version)
+    return listed, version
 
 
 def offered_filter_values(index: ContentIndex, lang: str, listed: tuple[Document, ...]) -> FilterValues:

@@ -8,7 +8,7 @@ from flask import Blueprint, g, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from ...content import Kind, current_index
-from ...content.search import JobQuery, Sort
+from ...content.search import JobQuery, Sort, closes_soon, days_until
 from ...plumbing.http import render_cached, respond_cached
 from ...plumbing.i18n import languages, localized_route, set_translations
 from ..documents import document_or_redirect
@@ -48,7 +48,16 @@ def home():
     stories = index.listed(Kind.STORY, g.lang_code, now)
     return render_cached(
         "public/home.html",
-        validator=(index.signature, *(job.slug for job in jobs)),
+        validator=(
+            index.signature,
+            *(job.slug for job in jobs),
+            # What a card says changes with the day: "Closes in 3 days".
+            *(
+                (job.slug, days_until(job.closing_at, now))
+                for job in jobs[:HOME_LATEST_JOBS]
+                if closes_soon(job, now)
+            ),
+        ),
         jobs=jobs[:HOME_LATEST_JOBS],
         job_count=len(jobs),
         stories=stories[:HOME_LATEST_STORIES],
@@ -61,15 +70,15 @@ def jobs():
     index = current_index()
     now = datetime.now(UTC)
     query = JobQuery.from_args(request.args)
-    result = job_list.search_page(
-        index, g.lang_code, query, job_list.page_number(request.args.get("page")), now
-    )
-    set_translations({code: result.url(lang=code) for code in languages()})
-    if not query.filtered and query.sort is Sort.NEWEST and result.page > 1:
-        # Each page of the whole list is its own page for search engines.
-        g.canonical_args = {"page": result.page}
-    return respond_cached(
-        lambda: render_template(
+    asked = job_list.page_number(request.args.get("page"))
+
+    def render() -> str:
+        result = job_list.search_page(index, g.lang_code, query, asked, now)
+        set_translations({code: result.url(lang=code) for code in languages()})
+        if not query.filtered and query.sort is Sort.NEWEST and result.page > 1:
+            # Each page of the whole list is its own page for search engines.
+            g.canonical_args = {"page": result.page}
+        return render_template(
             "public/jobs.html",
             result=result,
             query=query,
@@ -79,9 +88,10 @@ def jobs():
             ),
             terms=job_list.describe_query(query),
             closing_soon_label=job_list.closing_soon_label(),
-        ),
-        validator=result.validator(index.signature, now),
-    )
+        )
+
+    # Known before searching: a search already answered is served from memory.
+    return respond_cached(render, validator=job_list.validator(index, g.lang_code, query, asked, now))
 
 
 @localized_route(bp, "{jobs}/<slug>/")
