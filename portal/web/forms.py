@@ -6,10 +6,12 @@ from every field before validation, so tampered input cannot cause an error.
 
 from __future__ import annotations
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.validators import StopValidation
+from wtforms.validators import StopValidation, ValidationError
 
 #: The largest id a database integer column holds; larger ones name nothing.
 MAX_DATABASE_ID = 2**63 - 1
@@ -28,6 +30,20 @@ class PortalForm(FlaskForm):
             if _without_nul not in filters:
                 unbound_field.kwargs["filters"] = [_without_nul, *filters]
             return unbound_field.bind(form=form, **options)
+
+
+class EmailAddress:
+    """Refuse an address that is not in an address's format, keeping the
+    normalised form of one that is (deliverability is not checked: no DNS
+    lookup while a candidate waits)."""
+
+    def __call__(self, form, field) -> None:
+        try:
+            field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise ValidationError(
+                _l("Enter an email address in the correct format, like name@example.com")
+            ) from None
 
 
 def database_id(value: int | None) -> int | None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 from wtforms.fields import EmailField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, ValidationError
+from wtforms.validators import DataRequired, InputRequired
 
 from ...domain import limits
 from ..apply.forms import ChoiceField
-from ..forms import MaxLength, PortalForm
+from ..forms import EmailAddress, MaxLength, PortalForm
 
 
 class LanguageForm(PortalForm):
@@ -32,17 +31,9 @@ class SubscribeForm(LanguageForm):
 
     email = EmailField(
         _l("Email address"),
-        validators=[DataRequired(_l("Enter your email address")), MaxLength(limits.EMAIL)],
+        validators=[DataRequired(_l("Enter your email address")), MaxLength(limits.EMAIL), EmailAddress()],
     )
     use_filters = BooleanField(_l("Only jobs that match my current search"), default=True)
-
-    def validate_email(self, field) -> None:
-        try:
-            field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
-        except EmailNotValidError:
-            raise ValidationError(
-                _l("Enter an email address in the correct format, like name@example.com")
-            ) from None
 
 
 class ManageForm(LanguageForm):

@@ -6,7 +6,6 @@ import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
@@ -22,7 +21,7 @@ from ...domain import antivirus, limits
 from ...domain.applications import Answer, EquityAnswers, Submission
 from ...domain.resumes import UploadRejected, check_resume, screen
 from ...plumbing.i18n import format_file_size
-from ..forms import MaxLength, PortalForm
+from ..forms import EmailAddress, MaxLength, PortalForm
 
 ABOUT_MAX_WORDS = limits.ABOUT_WORDS
 LINK_FIELDS = 5
@@ -172,6 +171,7 @@ class ApplicationForm(PortalForm):
         validators=[
             DataRequired(_l("Enter your email address")),
             MaxLength(limits.EMAIL),
+            EmailAddress(),
         ],
     )
     phone = TelField(
@@ -276,14 +276,6 @@ class ApplicationForm(PortalForm):
                 prefer_not_to_answer=self.equity_prefer_not.data,
             ),
         )
-
-    def validate_email(self, field) -> None:
-        try:
-            field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
-        except EmailNotValidError:
-            raise ValidationError(
-                _l("Enter an email address in the correct format, like name@example.com")
-            ) from None
 
     def bot_flags(self, now: datetime, min_seconds: float) -> tuple[str, ...]:
         """Return the signs that a program sent the form (see
