@@ -217,16 +217,22 @@ def _template():
 
 
 @outbox_cli.command("send")
+@click.option(
+    "--retry-now",
+    is_flag=True,
+    help="Also try the emails waiting for their next retry, and those given up (once SMTP is fixed).",
+)
 @needs_database
-def outbox_send() -> None:
-    """Send every email still waiting (failed sends are retried).
+def outbox_send(retry_now: bool) -> None:
+    """Send every email that is due: failed sends are retried after a delay
+    that grows (1 min, 5 min, 30 min, 2 h), then given up.
 
     Exits 1 if an email could not be sent, so a scheduler can alert.
     """
     if not current_app.config["PORTAL_SMTP_HOST"]:
         click.echo("PORTAL_SMTP_HOST is not set: nothing can be sent.", err=True)
         raise SystemExit(1)
-    report = mail.deliver(db.session, current_app.config)
+    report = mail.deliver(db.session, current_app.config, retry_now=retry_now)
     click.echo(f"{report.sent} sent, {report.failed} failed, {report.skipped} being sent elsewhere")
     if report.failed:
         raise SystemExit(1)
@@ -235,9 +241,19 @@ def outbox_send() -> None:
 @outbox_cli.command("status")
 @needs_database
 def outbox_status() -> None:
-    """Show how many emails are sent and waiting."""
-    counts = mail.outbox_counts(db.session)
-    click.echo(f"{counts['sent']} sent, {counts['waiting']} waiting ({counts['failed']} after a failed try)")
+    """Show how many emails are sent, waiting, waiting for a retry and given up.
+
+    Exits 1 when an email was given up, so a scheduler can alert.
+    """
+    status = mail.outbox_status(db.session)
+    click.echo(
+        f"{status.sent} sent, {status.waiting} waiting ({status.retrying} after a failed try), "
+        f"{status.failed} failed (given up after {mail.MAX_ATTEMPTS} tries)"
+    )
+    if status.next_retry_at is not None:
+        click.echo(f"next retry at {status.next_retry_at.astimezone(UTC).isoformat(timespec='seconds')}")
+    if status.failed:
+        raise SystemExit(1)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -358,7 +374,12 @@ def retention_purge(older_than: str | None, dry_run: bool) -> None:
             dry_run=dry_run,
             actor="flask retention purge",
             alert_confirm_days=int(config["PORTAL_ALERT_CONFIRM_DAYS"]),
+            kept_resume_hours=int(config["PORTAL_KEPT_RESUME_HOURS"]),
         )
+    click.echo(
+        f"{'would remove' if dry_run else 'removed'} {report.kept_resumes} résumés kept for forms "
+        f"never submitted (after {config['PORTAL_KEPT_RESUME_HOURS']} hours)"
+    )
     click.echo(
         f"{'would remove' if dry_run else 'removed'} {report.unconfirmed_alerts} job alert subscriptions "
         f"not confirmed within {config['PORTAL_ALERT_CONFIRM_DAYS']} days"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..content import Document
 from ..content.model import Question
-from . import limits, mail
+from . import candidate_access, limits, mail
 from .models import Application, ApplicationLink, EquityResponse, Resume, ScreeningAnswer, Status
 from .resumes import CheckedFile
 
@@ -39,6 +39,9 @@ FLAGS = {
         ),
     ),
 }
+#: Whether the candidate withdrew the application themselves (no decision
+#: email then, and staff cannot move it): defined with the candidate's links.
+withdrawn_by_candidate = candidate_access.withdrawn_by_candidate
 #: The sizes of the columns that hold the form's token and the language code.
 SUBMISSION_TOKEN_LENGTH = 64
 LANGUAGE_CODE_LENGTH = 10
@@ -135,9 +138,11 @@ def submit(
     posting_titles: Mapping[str, str],
     contact_email: str,
     now: datetime,
+    status_link: candidate_access.LinkBuilder,
 ) -> tuple[Application, bool]:
-    """Store an application with its résumé, answers, equity response and
-    confirmation email, all in the caller's transaction.
+    """Store an application with its résumé, answers, equity response, status
+    link and confirmation email (which carries the link, built by
+    ``status_link``), all in the caller's transaction.
 
     Returns ``(application, created)``: a form sent twice (double click,
     re-sent POST) returns the first application with ``created`` False.
@@ -176,6 +181,7 @@ def submit(
             )
         )
     language = submission.preferred_language
+    token = candidate_access.new_status_link(session, application, now=now)
     mail.queue(
         session,
         recipient=application.email,
@@ -186,6 +192,7 @@ def submit(
         full_name=application.full_name,
         posting_title=posting_titles.get(language, posting.title),
         contact_email=contact_email,
+        status_url=status_link(language, token),
     )
     session.flush()
     return application, True

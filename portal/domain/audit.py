@@ -31,7 +31,10 @@ ACTION_LABELS = {
     "download_resume": _l("Downloaded a résumé"),
     "delete_infected_resume": _l("Deleted a résumé the virus scanner flagged"),
     "change_status": _l("Changed a status"),
+    "withdrawn_by_candidate": _l("Withdrawn by the candidate"),
     "add_note": _l("Added a note"),
+    "send_decision_email": _l("Emailed a decision to a candidate"),
+    "send_message": _l("Sent a message to a candidate"),
     "export_csv": _l("Exported applications"),
     "view_equity_report": _l("Viewed the equity report"),
     "manage_staff": _l("Changed a staff account"),
@@ -117,6 +120,32 @@ class AuditFilter:
     application_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+
+def record_by_staff(
+    session: Session,
+    action: str,
+    user: StaffUser,
+    *,
+    at: datetime,
+    ip_address: str,
+    application_id: int | None = None,
+    posting_key: str | None = None,
+    detail: str = "",
+) -> AuditEvent:
+    """Add an audit entry for what a signed-in staff member did, with their role at that moment."""
+    return record(
+        session,
+        action,
+        actor=user.email,
+        staff_user_id=user.id,
+        role=str(user.role),
+        application_id=application_id,
+        posting_key=posting_key,
+        ip_address=ip_address,
+        detail=detail,
+        at=at,
+    )
 
 
 def query(filters: AuditFilter) -> Select:

@@ -15,6 +15,10 @@ LINK = 500
 TEXT_ANSWER = 5000
 DECISION_REASON = 4000
 NOTE = 10000
+#: A message staff write to a candidate (and its subject), or the personal
+#: words added to a decision email.
+MESSAGE = 5000
+MESSAGE_SUBJECT = 200
 HOLD_REASON = 1000
 #: Longer than any passphrase; a longer one is refused before it is hashed.
 PASSWORD = 1000

@@ -134,6 +134,9 @@ class Application(db.Model):
         cascade="all, delete-orphan", passive_deletes=True, order_by="ScreeningAnswer.position"
     )
     resume: Mapped[Resume] = relationship(cascade="all, delete-orphan", passive_deletes=True, uselist=False)
+    messages: Mapped[list[ApplicationMessage]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ApplicationMessage.created_at"
+    )
 
 
 class ApplicationLink(db.Model):
@@ -231,6 +234,8 @@ class OutboxEmail(db.Model):
     message_id: Mapped[str | None] = mapped_column(String(255))
     #: Extra headers as a JSON object (a job alert's List-Unsubscribe), or None.
     headers: Mapped[str | None] = mapped_column(Text)
+    #: After a failed try: not tried again before then (back-off).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class StaffUser(db.Model):
@@ -295,6 +300,8 @@ class StatusChange(db.Model):
     reason: Mapped[str] = mapped_column(String(limits.DECISION_REASON), default="")
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The candidate withdrew the application themselves (from the status page).
+    by_candidate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     author: Mapped[StaffUser | None] = relationship()
 
@@ -446,3 +453,63 @@ class JobAlertPosting(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: False for a posting already open at confirmation (seen on the list, never emailed).
     emailed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ApplicationMessage(db.Model):
+    """An email staff sent a candidate (a free message or a decision email),
+    kept in the application's history: who, when, what."""
+
+    __tablename__ = "application_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    #: ``message`` (written by staff) or the decision email's template (``decision_offer``...).
+    kind: Mapped[str] = mapped_column(String(40))
+    #: The subject staff wrote (empty: the template's).
+    subject: Mapped[str] = mapped_column(String(limits.MESSAGE_SUBJECT), default="")
+    #: The message staff wrote, or the personal message added to a decision email.
+    body: Mapped[str] = mapped_column(String(limits.MESSAGE), default="")
+    email_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_email.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    author: Mapped[StaffUser | None] = relationship()
+    email: Mapped[OutboxEmail | None] = relationship()
+
+
+class StatusLink(db.Model):
+    """The personal link to an application's status page, sent by email. The
+    link holds a random token; only its SHA-256 is kept. It works until the
+    application is deleted, or until a newer link revokes it."""
+
+    __tablename__ = "status_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class KeptResume(db.Model):
+    """A résumé that passed its checks on a form sent back with errors, kept
+    a few hours so the candidate need not choose it again.
+
+    No URL serves it and no staff page reads this table. The form carries a
+    random key; only its SHA-256 is kept, with the SHA-256 of the browser's
+    session binding and of the form's submission token: the key works only
+    with the same browser and the same form. ``flask retention purge``
+    deletes the rows older than ``PORTAL_KEPT_RESUME_HOURS``.
+    """
+
+    __tablename__ = "kept_resume"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    session_hash: Mapped[str] = mapped_column(String(64))
+    form_token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

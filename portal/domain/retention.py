@@ -13,6 +13,9 @@ applications from being purged until an admin releases it.
 A purge also deletes the job alert subscriptions never confirmed within
 ``PORTAL_ALERT_CONFIRM_DAYS`` (see ``alerts``); a confirmed one is kept until
 its subscriber unsubscribes, which every alert email offers in one click.
+It deletes as well the résumés kept for a form sent back with errors and
+never submitted, ``PORTAL_KEPT_RESUME_HOURS`` after they were kept (see
+``kept_resumes``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from ..content import ContentIndex
-from . import alerts, audit, limits
+from . import alerts, audit, kept_resumes, limits
 from .models import Application, LegalHold, OutboxEmail, PostingClosure, Role, StaffUser
 
 _PERIOD = re.compile(r"^\s*(\d{1,6})\s*([ymwd])\s*$", re.IGNORECASE)
@@ -102,6 +105,8 @@ class PurgeReport:
     held_due: int = 0
     #: Job alert subscriptions never confirmed in time.
     unconfirmed_alerts: int = 0
+    #: Résumés kept for a form sent back with errors, never submitted.
+    kept_resumes: int = 0
 
     @property
     def total(self) -> int:
@@ -152,6 +157,7 @@ def purge(
     dry_run: bool,
     actor: str = "",
     alert_confirm_days: int | None = None,
+    kept_resume_hours: int | None = None,
 ) -> PurgeReport:
     """Delete the applications (with résumés, answers, notes, history, equity
     responses and emails) whose clock started longer ago than the period:
@@ -159,7 +165,9 @@ def purge(
     Applications under a legal hold are never deleted.
 
     With ``alert_confirm_days``, job alert subscriptions not confirmed
-    within that many days of their request are deleted too.
+    within that many days of their request are deleted too; with
+    ``kept_resume_hours``, the résumés kept longer than that for a form
+    that was never submitted.
 
     A dry run counts without deleting or recording anything. A real purge
     leaves one audit entry with the counts.
@@ -190,6 +198,10 @@ def purge(
         report.unconfirmed_alerts = alerts.purge_unconfirmed(
             session, now=now, confirm_days=alert_confirm_days, dry_run=dry_run
         )
+    if kept_resume_hours is not None:
+        report.kept_resumes = kept_resumes.purge_expired(
+            session, now=now, hours=kept_resume_hours, dry_run=dry_run
+        )
     if dry_run:
         nested.rollback()
         return report
@@ -207,6 +219,7 @@ def purge(
             f"{report.held_due} past their period kept under a legal hold): "
             + ", ".join(f"{k}={n}" for k, n in sorted(report.applications.items()))
             + f"; {report.unconfirmed_alerts} unconfirmed job alerts deleted"
+            + f"; {report.kept_resumes} kept résumés never submitted deleted"
         ),
     )
     session.flush()
@@ -336,15 +349,13 @@ def release_hold(
 def _audit_hold(
     session: Session, action: str, hold: LegalHold, user: StaffUser, now: datetime, ip_address: str, key: str
 ) -> None:
-    audit.record(
+    audit.record_by_staff(
         session,
         action,
-        actor=user.email,
-        staff_user_id=user.id,
-        role=str(user.role),
+        user,
+        at=now,
+        ip_address=ip_address,
         application_id=hold.application_id,
         posting_key=key,
-        ip_address=ip_address,
-        at=now,
         detail=f"hold {hold.id} placed {hold.placed_at:%Y-%m-%d} by {hold.placed_by}: {hold.reason}",
     )

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Select, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from . import audit, limits
+from . import audit, candidate_access, limits
 from .models import Application, EquityResponse, Note, Resume, ScanStatus, StaffUser, Status, StatusChange
 
 #: The pipeline: where an application may go from each status.
@@ -117,17 +117,15 @@ def _audit(
     posting_key: str | None = None,
     detail: str = "",
 ) -> None:
-    audit.record(
+    audit.record_by_staff(
         session,
         action,
-        actor=user.email,
-        staff_user_id=user.id,
-        role=str(user.role),
+        user,
+        at=now,
+        ip_address=ip_address,
         application_id=application.id if application else None,
         posting_key=application.posting_key if application else posting_key,
-        ip_address=ip_address,
         detail=detail,
-        at=now,
     )
 
 
@@ -170,10 +168,14 @@ def change_status(
 ) -> StatusChange:
     """Move an application along the pipeline, keeping the history.
 
-    Raises ReviewError("not_allowed") for a move the pipeline forbids,
-    ReviewError("reason_required") for a rejection without a written reason
-    and ReviewError("too_long") for a reason over ``limits.DECISION_REASON``.
+    Raises ReviewError("withdrawn_by_candidate") for an application its
+    candidate withdrew (nobody may move it again), ReviewError("not_allowed")
+    for a move the pipeline forbids, ReviewError("reason_required") for a
+    rejection without a written reason and ReviewError("too_long") for a
+    reason over ``limits.DECISION_REASON``.
     """
+    if candidate_access.withdrawn_by_candidate(application):
+        raise ReviewError("withdrawn_by_candidate")
     if to_status not in allowed_transitions(application.status):
         raise ReviewError("not_allowed")
     to_status = Status(to_status)

@@ -72,6 +72,9 @@ DEFAULTS: dict[str, Any] = {
                 "confirm": "confirm",
                 "manage": "manage",
                 "unsubscribe": "unsubscribe",
+                "application_status": "application-status",
+                "lost_link": "lost-link",
+                "withdraw": "withdraw",
             },
         },
         "fr": {
@@ -109,6 +112,9 @@ DEFAULTS: dict[str, Any] = {
                 "confirm": "confirmer",
                 "manage": "gerer",
                 "unsubscribe": "desabonnement",
+                "application_status": "etat-de-la-candidature",
+                "lost_link": "lien-perdu",
+                "withdraw": "retirer",
             },
         },
     },
@@ -129,6 +135,9 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_PAGE_CACHE_SIZE": 1000,
     # Applications.
     "PORTAL_MAX_RESUME_BYTES": 5 * 1024 * 1024,
+    # A résumé that passed its checks on a form sent back with errors is kept
+    # this many hours for the same browser and form (then `flask retention purge`).
+    "PORTAL_KEPT_RESUME_HOURS": 3,
     # The ClamAV daemon that scans every résumé: its socket path or tcp://host:port;
     # empty: no virus scanning.
     "PORTAL_CLAMAV_SOCKET": "",
@@ -163,6 +172,9 @@ DEFAULTS: dict[str, Any] = {
         "en": "Careers <careers@nds-snn.example>",
         "fr": "Carrières <carrieres@nds-snn.example>",
     },
+    # Where candidates' replies go (Reply-To), per language like PORTAL_MAIL_FROM;
+    # empty: no Reply-To, replies go to the sender.
+    "PORTAL_MAIL_REPLY_TO": {"en": "", "fr": ""},
     # Job alerts: a subscription not confirmed within this many days is deleted
     # (by `flask retention purge`), and its confirmation link stops working.
     "PORTAL_ALERT_CONFIRM_DAYS": 7,
@@ -299,6 +311,7 @@ def validate(config: Mapping[str, Any]) -> None:
         if code not in config["PORTAL_ORGANISATION_NAME"]:
             raise ConfigurationError(f"PORTAL_ORGANISATION_NAME has no name for language {code!r}.")
     _validate_mail_from(config["PORTAL_MAIL_FROM"], languages)
+    _validate_reply_to(config.get("PORTAL_MAIL_REPLY_TO") or "")
     try:
         min_fill = float(config["PORTAL_MIN_FILL_SECONDS"])
     except (TypeError, ValueError):
@@ -308,6 +321,9 @@ def validate(config: Mapping[str, Any]) -> None:
     confirm_days = config["PORTAL_ALERT_CONFIRM_DAYS"]
     if isinstance(confirm_days, bool) or not isinstance(confirm_days, int) or not 1 <= confirm_days <= 90:
         raise ConfigurationError("PORTAL_ALERT_CONFIRM_DAYS must be a whole number of days from 1 to 90.")
+    kept_hours = config["PORTAL_KEPT_RESUME_HOURS"]
+    if isinstance(kept_hours, bool) or not isinstance(kept_hours, int) or not 1 <= kept_hours <= 72:
+        raise ConfigurationError("PORTAL_KEPT_RESUME_HOURS must be a whole number of hours from 1 to 72.")
     if config["PORTAL_SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
         raise ConfigurationError("PORTAL_SMTP_SECURITY must be none, starttls or ssl.")
     if config["PORTAL_STAFF_TOTP"] not in ("optional", "admins", "everyone"):
@@ -334,6 +350,16 @@ def _validate_mail_from(setting: Any, languages: Mapping[str, Any]) -> None:
             raise ConfigurationError(
                 f"PORTAL_MAIL_FROM for language {code!r} is not an address such as "
                 f"'Careers <careers@example.ca>': {sender!r}."
+            )
+
+
+def _validate_reply_to(setting: Any) -> None:
+    """Refuse a Reply-To setting that is neither empty nor an address."""
+    replies = setting.values() if isinstance(setting, Mapping) else [setting]
+    for reply in replies:
+        if reply and (not isinstance(reply, str) or "@" not in parseaddr(reply)[1]):
+            raise ConfigurationError(
+                f"PORTAL_MAIL_REPLY_TO is not an address such as 'Careers <careers@example.ca>': {reply!r}."
             )
 
 

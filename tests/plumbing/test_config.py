@@ -3,6 +3,7 @@
 import pytest
 
 from portal import create_app
+from portal.domain.mail import reply_address
 from portal.plumbing.config import SECRET_KEY_FILE, ConfigurationError, environment_overrides, mail_from
 
 
@@ -179,3 +180,21 @@ def test_the_mail_sender_is_set_per_language(make_app, environ, senders):
 def test_a_mail_sender_missing_or_unusable_is_refused_at_start(make_app, setting, message):
     with pytest.raises(ConfigurationError, match=message):
         make_app(PORTAL_MAIL_FROM=setting)
+
+
+@pytest.mark.parametrize(
+    ("environ", "replies"),
+    [
+        ({}, ("", "")),
+        ({"PORTAL_MAIL_REPLY_TO": "Hiring <hiring@example.ca>"}, ("Hiring <hiring@example.ca>",) * 2),
+        ({"PORTAL_MAIL_REPLY_TO__fr": "embauche@example.ca"}, ("", "embauche@example.ca")),
+    ],
+)
+def test_the_reply_address_is_optional_and_set_per_language(make_app, environ, replies):
+    app = make_app(**environment_overrides(environ))
+    assert (reply_address(app.config, "en"), reply_address(app.config, "fr")) == replies
+
+
+def test_a_reply_address_that_is_not_one_is_refused_at_start(make_app):
+    with pytest.raises(ConfigurationError, match="PORTAL_MAIL_REPLY_TO is not an address"):
+        make_app(PORTAL_MAIL_REPLY_TO={"en": "hiring", "fr": ""})

@@ -30,6 +30,11 @@ POSTING = {"en": f"/en/staff/postings/{HEAD}/", "fr": f"/fr/personnel/offres/{HE
 LOCALE = {"en": "en_CA", "fr": "fr_CA"}
 
 
+def status_link(lang: str, token: str) -> str:
+    """Build a status link as the apply blueprint does (the service needs one)."""
+    return f"https://careers.example/{lang}/application-status?token={token}"
+
+
 def count(app, model) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
@@ -90,6 +95,7 @@ def test_the_service_refuses_anything_over_a_cap_and_stores_nothing(db_app, fiel
                 posting_titles={},
                 contact_email="careers@nds-snn.example",
                 now=now,
+                status_link=status_link,
             )
         assert refused.value.field.split("[")[0] == field
         db.session.commit()
@@ -118,6 +124,7 @@ def test_the_service_stores_values_at_their_caps(db_app):
             posting_titles={},
             contact_email="careers@nds-snn.example",
             now=datetime(2026, 6, 1, tzinfo=UTC),
+            status_link=status_link,
         )
         db.session.commit()
     assert count(db_app, Application) == 1

@@ -221,8 +221,12 @@ def resume_error(response) -> str:
     soup = BeautifulSoup(response.get_data(as_text=True), "lxml")
     errors = {a["href"]: a.get_text(" ", strip=True) for a in soup.select(".error-summary a")}
     assert list(errors) == ["#resume"], errors
-    assert soup.find(id="resume-error") is not None, "the message is beside the field too"
-    return errors["#resume"]
+    beside = soup.find(id="resume-error")
+    assert beside is not None, "the message is beside the field too"
+    # The summary names the field: "Résumé: your résumé is protected by a password...".
+    message = "".join(beside.find_all(string=True, recursive=False)).strip()
+    assert errors["#resume"].endswith(message[1:]) and errors["#resume"] != message, errors
+    return message
 
 
 def stored(app) -> dict[str, int]:

@@ -8,6 +8,7 @@ one is missing, unless PORTAL_REQUIRE_BROWSER_TESTS=1 (CI sets it).
 """
 
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -50,8 +51,14 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def live_server(make_app, sqlite_template, tmp_path):
-    """Serve the portal over HTTP on a loopback port, in a thread."""
+def live_server(live_app):
+    """The URL of the portal served over HTTP on a loopback port."""
+    return live_app[0]
+
+
+@pytest.fixture
+def live_app(make_app, sqlite_template, tmp_path):
+    """Serve the portal over HTTP on a loopback port, in a thread; (URL, app)."""
     database = tmp_path / "live.sqlite3"
     shutil.copy(sqlite_template, database)
     app = make_app(DATABASE_URL=f"sqlite:///{database}", RATELIMIT_ENABLED=False)
@@ -66,7 +73,7 @@ def live_server(make_app, sqlite_template, tmp_path):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield f"http://127.0.0.1:{server.server_port}", app
     server.shutdown()
 
 
@@ -108,7 +115,7 @@ def fill_application(page, resume):
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-def test_public_pages_and_the_form_pass_axe(browser, live_server, lang):
+def test_public_pages_and_the_form_pass_axe(browser, live_server, lang, tmp_path):
     context = browser.new_context(bypass_csp=True)  # lets the test inject axe
     page = context.new_page()
     jobs, blog = {"en": ("jobs", "blog"), "fr": ("emplois", "blogue")}[lang]
@@ -143,6 +150,15 @@ def test_public_pages_and_the_form_pass_axe(browser, live_server, lang):
     page.click("button[type=submit]")
     if problems := violations(page):
         found["form with errors"] = problems
+    # Only a résumé chosen: the form comes back with the file kept, and its "Keep this file" box.
+    resume = tmp_path / "cv.pdf"
+    resume.write_bytes(PDF)
+    page.goto(live_server + FORM[lang])
+    page.set_input_files("#resume", str(resume))
+    page.click("button[type=submit]")
+    assert page.locator("#keep_resume").is_checked()
+    if problems := violations(page):
+        found["form with errors and a kept résumé"] = problems
     context.close()
     assert not found, found
 
@@ -176,6 +192,22 @@ def test_applying_works_without_javascript(browser, live_server, tmp_path):
     page.click("button[type=submit]")
     assert page.locator("h1").inner_text() == "Candidature reçue"
     assert page.locator(".reference").inner_text().count("-") == 2
+    context.close()
+
+
+def test_a_kept_resume_is_sent_without_choosing_it_again(browser, live_server, tmp_path):
+    resume = tmp_path / "cv.pdf"
+    resume.write_bytes(PDF)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server + FORM["en"])
+    fill_application(page, resume)
+    page.fill("#full_name", "")
+    page.click("button[type=submit]")
+    assert page.locator("#kept-resume-file").inner_text().startswith("cv.pdf (1")
+    page.fill("#full_name", "Ada Tremblay")
+    page.click("button[type=submit]")
+    assert page.locator("h1").inner_text() == "Application received"
     context.close()
 
 
@@ -222,5 +254,53 @@ def test_staff_pages_pass_axe(browser, live_server):
         page.goto(live_server + url)
         if problems := violations(page):
             found[url] = problems
+    context.close()
+    assert not found, found
+
+
+def test_status_withdrawal_and_decision_pages_pass_axe(browser, live_app, tmp_path):
+    """The pages after applying: the status page through the emailed link, the
+    withdrawal step, "lost your link?", and the staff decision preview."""
+    from sqlalchemy import select
+
+    from portal.domain.models import OutboxEmail
+    from portal.plumbing.db import db
+
+    url, app = live_app
+    resume = tmp_path / "cv.pdf"
+    resume.write_bytes(PDF)
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(url + FORM["fr"])
+    fill_application(page, resume)
+    page.click("button[type=submit]")
+    with app.app_context():
+        body = db.session.scalars(select(OutboxEmail)).one().body_text
+    status_url = re.search(r"https?://\S+\?token=[\w-]+", body).group(0)
+    found = {}
+    for name, address in (
+        ("status", status_url),
+        ("withdraw", status_url.replace("?token", "/retirer?token")),
+        ("lost link", url + "/fr/etat-de-la-candidature/lien-perdu"),
+        ("lost link (en)", url + "/en/application-status/lost-link"),
+    ):
+        page.goto(address)
+        assert page.locator("h1").count() == 1, name
+        if problems := violations(page):
+            found[name] = problems
+    page.goto(url + "/en/staff/sign-in")
+    page.fill("#email", "admin@nds.example")
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(url + "/en/staff/applications/1/")
+    if problems := violations(page):
+        found["staff application"] = problems
+    status_form = page.locator("form[action$='/status']")
+    status_form.locator("select").select_option("rejected")
+    status_form.locator("textarea[name=reason]").fill("Does not meet the essential experience.")
+    status_form.locator("button[type=submit]").click()
+    assert page.locator("h1").inner_text() == "Check the email before it is sent"
+    if problems := violations(page):
+        found["decision preview"] = problems
     context.close()
     assert not found, found

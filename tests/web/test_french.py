@@ -5,16 +5,21 @@ the catalog check (a template literal, content, a formatted number) is caught.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
 from flask import render_template
+from sqlalchemy import select
 
 from portal.content.search import JobQuery
+from portal.domain import candidate_access
+from portal.domain.models import Application
 from portal.plumbing import glossary, i18n
 from portal.plumbing.config import PROJECT_ROOT
+from portal.plumbing.db import db
 from portal.web.errors import render_error
 
 FRENCH = glossary.path_for(PROJECT_ROOT / "translations", "fr")
@@ -45,6 +50,12 @@ EMAIL_CONTEXT = {
     "unsubscribe_url": "https://carrieres.example/fr/alertes-emploi/desabonnement?token=abc",
     "jobs_url": "https://carrieres.example/fr/emplois/?q=d%C3%A9veloppeuse&where=ON",
     "confirm_days": 7,
+    # Status links and withdrawal.
+    "status_url": "https://carrieres.example/fr/etat-de-la-candidature?token=abc",
+    # Decision emails and staff messages (what a reviewer writes, in French).
+    "subject": "",
+    "message": "Nous vous écrirons mardi pour fixer la date.",
+    "reason": "Moins de cinq années à la tête d’équipes de produits.",
 }
 
 
@@ -110,6 +121,38 @@ def test_the_french_confirmation_page_meets_the_house_rules(client, application_
     assert_good_french(french_text(confirmation.get_data(as_text=True)), "confirmation")
 
 
+def test_the_french_status_withdrawal_and_lost_link_pages_meet_the_house_rules(client, application_form):
+    data = application_form(client, FORM, preferred_language="fr")
+    assert client.post(FORM, data=data).status_code == 303
+    with client.application.app_context():
+        application_id = db.session.scalar(select(Application.id))
+        token = candidate_access.new_status_link(
+            db.session, db.session.get(Application, application_id), now=datetime.now(UTC)
+        )
+        db.session.commit()
+    status = f"/fr/etat-de-la-candidature?token={token}"
+    pages = {
+        status: 200,
+        f"{status}&done=withdrawn": 200,
+        f"/fr/etat-de-la-candidature/retirer?token={token}": 200,
+        "/fr/etat-de-la-candidature/lien-perdu": 200,
+        "/fr/etat-de-la-candidature/lien-perdu?sent=1": 200,
+        "/fr/etat-de-la-candidature?token=inconnu": 404,
+    }
+    for url, code in pages.items():
+        response = client.get(url)
+        assert response.status_code == code, url
+        assert_good_french(french_text(response.get_data(as_text=True)), url)
+    with client.application.app_context():
+        candidate_access.new_status_link(
+            db.session, db.session.get(Application, application_id), now=datetime.now(UTC)
+        )
+        db.session.commit()
+    replaced = client.get(status)
+    assert replaced.status_code == 410
+    assert_good_french(french_text(replaced.get_data(as_text=True)), "replaced link")
+
+
 @pytest.mark.parametrize("reason", [None, "database"])
 def test_the_503_page_in_french_meets_the_house_rules(app, reason):
     with app.test_request_context("/fr/emplois/"):
@@ -131,4 +174,5 @@ def test_every_french_email_meets_the_house_rules(app, template):
 
 def test_the_email_templates_are_all_checked():
     assert {"application_received", "staff_invitation", "password_reset"} <= set(EMAILS)
+    assert {"decision_interview", "decision_not_selected", "decision_offer", "staff_message"} <= set(EMAILS)
     assert all(Path(PROJECT_ROOT / "templates/emails" / f"{name}.txt").is_file() for name in EMAILS)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from itsdangerous import BadSignature, TimestampSigner
@@ -19,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Optional, Regexp, St
 from ...content.model import Question, QuestionType
 from ...domain import antivirus, limits
 from ...domain.applications import Answer, EquityAnswers, Submission
+from ...domain.kept_resumes import Kept
 from ...domain.resumes import UploadRejected, check_resume, screen
 from ...plumbing.i18n import format_file_size
 from ..forms import EmailAddress, MaxLength, PortalForm
@@ -27,6 +29,9 @@ ABOUT_MAX_WORDS = limits.ABOUT_WORDS
 LINK_FIELDS = 5
 #: What a ticked checkbox sends (WTForms' BooleanField renders value="y").
 CHECKED = "y"
+#: Words that keep their capital at the start of a message after a field's
+#: name in the error summary (the names of products).
+_PROPER_NOUNS = frozenset({"Word"})
 
 #: What to tell the candidate for each reason a file is refused (see portal.domain.resumes).
 UPLOAD_MESSAGES = {
@@ -194,6 +199,9 @@ class ApplicationForm(PortalForm):
         validators=[InputRequired(_l("Choose the language we should write to you in"))],
     )
     resume = FileField(_l("Résumé"))
+    #: The opaque key of a résumé kept from the last try (see portal.domain.kept_resumes).
+    kept_resume = HiddenField()
+    keep_resume = BooleanField(_l("Keep this file"))
     about = TextAreaField(
         _l("Tell us about yourself (optional)"),
         # Words first: the limit the candidate is told; the characters stop abuse.
@@ -219,6 +227,8 @@ class ApplicationForm(PortalForm):
         self.preferred_language.choices = [SelectChoice(code, name) for code, name in languages.items()]
         self.max_resume_bytes = max_resume_bytes
         self.checked_resume = None
+        #: The résumé kept from the last try for this browser and form, if any (set by the view).
+        self.kept: Kept | None = None
         # Checked in validate_resume, but shown as required like the others.
         self.resume.flags.required = True
         if not self.submission_token.data:
@@ -241,6 +251,25 @@ class ApplicationForm(PortalForm):
             self.equity_visible_minority,
             self.equity_prefer_not,
         ]
+
+    def summary_entries(self) -> list[tuple[str, str]]:
+        """Return the error summary's entries, (field id, message), each
+        naming its field or question: "Full name: enter your full name"."""
+        entries = []
+        for field in self:
+            if not field.errors:
+                continue
+            message = str(field.errors[0])
+            if field.type in ("HiddenField", "CSRFTokenField"):
+                entries.append((field.id, message))
+                continue
+            first_word = message.split(" ", 1)[0]
+            if first_word[1:].islower() and first_word not in _PROPER_NOUNS:
+                message = message[0].lower() + message[1:]
+            name = _("Employment equity") if field is self.equity_prefer_not else field.label.text
+            # i18n: an entry of the error summary: the field's name or question, then what is wrong.
+            entries.append((field.id, _("%(field)s: %(message)s", field=name, message=message)))
+        return entries
 
     def to_submission(self, questions: tuple[Question, ...]) -> Submission:
         """Return what the candidate sent, once the form is valid."""
@@ -297,6 +326,8 @@ class ApplicationForm(PortalForm):
     def validate_resume(self, field) -> None:
         upload = field.data
         if upload is None or not getattr(upload, "filename", ""):
+            if self.kept is not None and self.keep_resume.data:
+                return  # the résumé kept from the last try stands
             raise ValidationError(UPLOAD_MESSAGES["missing"])
         # Read one byte more than allowed: enough to know it is too large.
         content = upload.stream.read(self.max_resume_bytes + 1)

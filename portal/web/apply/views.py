@@ -9,15 +9,22 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, s
 from flask_babel import lazy_gettext as _l
 
 from ...content import Document, Kind, current_index
-from ...domain import applications
-from ...domain.models import Application
+from ...domain import applications, kept_resumes
+from ...domain.models import Application, ScanStatus
 from ...domain.privacy import privacy_notice
 from ...domain.retention import period_in_words
 from ...plumbing.db import UNAVAILABLE, db
-from ...plumbing.i18n import current_locale, format_file_size, language, languages, localized_route
+from ...plumbing.i18n import (
+    LANG_ARG,
+    current_locale,
+    format_file_size,
+    language,
+    languages,
+    localized_route,
+)
 from .. import errors
 from ..documents import document_or_redirect
-from .forms import ABOUT_MAX_WORDS, form_for
+from .forms import ABOUT_MAX_WORDS, UPLOAD_MESSAGES, form_for
 
 bp = Blueprint("apply", __name__)
 
@@ -32,6 +39,8 @@ NOT_SAVED = (
 )
 #: How many of its own applications a browser can see the confirmation of.
 REMEMBERED_APPLICATIONS = 20
+#: The session's random value that résumés kept for this browser are tied to.
+KEPT_RESUME_BINDING = "kept_resume_binding"
 
 
 @bp.after_request
@@ -53,33 +62,95 @@ def form(slug: str):
         languages={code: language["name"] for code, language in languages().items()},
         max_resume_bytes=int(current_app.config["PORTAL_MAX_RESUME_BYTES"]),
     )
+    # Shown again, filled in, if the database fails (see _not_saved).
+    g.apply_form = (posting, form)
     if not form.is_submitted():
         form.preferred_language.data = g.lang_code
+    elif form.kept_resume.data:
+        form.kept = kept_resumes.find(db.session, form.kept_resume.data, **_kept_for(form, now))
+        if form.kept is None and (sent := _sent_already(form)) is not None:
+            return sent
     if form.validate_on_submit():
-        # Shown again, filled in, if the database fails (see _not_saved).
-        g.apply_form = (posting, form)
+        submission = form.to_submission(posting.questions)
+        if form.checked_resume is None:
+            resume = kept_resumes.take(db.session, form.kept.key, **_kept_for(form, now))
+            if resume is None:
+                # Taken meanwhile: by this same form sent twice, or the purge.
+                if (sent := _sent_already(form)) is not None:
+                    return sent
+                form.kept = None
+                form.resume.errors = [UPLOAD_MESSAGES["missing"]]
+                return _form_page(posting, form)
+            submission = replace(submission, resume=resume)
+        elif KEPT_RESUME_BINDING in session:
+            # Another file replaces the one kept from the last try.
+            kept_resumes.forget(
+                db.session, binding=session[KEPT_RESUME_BINDING], form_token=form.submission_token.data
+            )
         application, _created = applications.submit(
             db.session,
             posting,
             replace(
-                form.to_submission(posting.questions),
+                submission,
                 flags=form.bot_flags(now, float(current_app.config["PORTAL_MIN_FILL_SECONDS"])),
             ),
             privacy_notice_version=privacy_notice(g.lang_code).version,
             posting_titles=_titles(posting),
             contact_email=current_app.config["PORTAL_HIRING_CONTACT_EMAIL"],
             now=now,
+            status_link=status_link,
         )
         _remember(application.reference)
         return redirect(url_for("apply.confirmation", reference=application.reference), 303)
+    if form.is_submitted():
+        _keep_resume(form, now)
     return _form_page(posting, form)
 
 
+def _kept_for(form, now: datetime) -> dict:
+    return {
+        "binding": session.get(KEPT_RESUME_BINDING, ""),
+        "form_token": form.submission_token.data or "",
+        "now": now,
+        "hours": int(current_app.config["PORTAL_KEPT_RESUME_HOURS"]),
+    }
+
+
+def _sent_already(form):
+    """Redirect to the confirmation when this very form was already stored
+    (a double click whose first request used the kept résumé), else None."""
+    token = form.submission_token.data or ""
+    application = applications.find_by_token(db.session, token) if token else None
+    if application is None:
+        return None
+    _remember(application.reference)
+    return redirect(url_for("apply.confirmation", reference=application.reference), 303)
+
+
+def _keep_resume(form, now: datetime) -> None:
+    """Keep a new résumé that passed its checks on a form sent back with
+    errors, so it need not be chosen again; a kept one shown stays ticked."""
+    checked = form.checked_resume
+    if checked is not None and checked.scan_status is ScanStatus.CLEAN and not form.submission_token.errors:
+        binding = session.setdefault(KEPT_RESUME_BINDING, kept_resumes.new_binding())
+        form.kept = kept_resumes.keep(
+            db.session, checked, binding=binding, form_token=form.submission_token.data, now=now
+        )
+        form.keep_resume.data = True
+    form.kept_resume.data = form.kept.key if form.kept is not None else ""
+    if form.kept is not None:
+        # The kept file stands for the résumé: choosing another is optional.
+        form.resume.flags.required = False
+
+
 def _form_page(posting: Document, form, not_saved: list[dict[str, str]] | None = None) -> str:
+    kept = form.kept
     return render_template(
         "apply/form.html",
         posting=posting,
         form=form,
+        kept=kept,
+        kept_size=format_file_size(kept.size) if kept is not None else None,
         privacy=privacy_notice(g.lang_code),
         about_max_words=ABOUT_MAX_WORDS,
         max_size=format_file_size(form.max_resume_bytes),
@@ -97,6 +168,9 @@ def _not_saved(error):
         return errors.handle_database_unavailable(error)
     errors.forget_database_work(error)
     posting, form = filled
+    # Nothing was saved, so nothing is kept either.
+    form.kept = None
+    form.kept_resume.data = ""
     notices = []
     for code in sorted(languages(), key=lambda code: code != g.lang_code):
         with language(code):
@@ -123,6 +197,12 @@ def confirmation(reference: str):
         posting_title=_title_in(application, g.lang_code),
         contact_email=current_app.config["PORTAL_HIRING_CONTACT_EMAIL"],
     )
+
+
+def status_link(lang: str, token: str) -> str:
+    """Return the absolute URL of an application's status page in ``lang``
+    (on the site the request came to); the token goes in the query string."""
+    return url_for("apply.status", token=token, _external=True, **{LANG_ARG: lang})
 
 
 def _closed(posting: Document, now: datetime):

@@ -1,4 +1,4 @@
-"""Staff forms: sign-in, pipeline, notes, filters, accounts."""
+"""Staff forms: sign-in, pipeline and decision emails, notes, messages, filters, accounts."""
 
 from __future__ import annotations
 
@@ -57,7 +57,24 @@ class SignInForm(PortalForm):
     )
 
 
-class StatusForm(PortalForm):
+class DecisionEmailForm(PortalForm):
+    """What to tell the candidate with a move to interview, rejected or offer."""
+
+    # Checked by default for every decision: the issue asks it for a rejection,
+    # and a candidate invited or offered the job must hear it too; the
+    # reviewer unticks it when the news goes another way (a phone call).
+    send_email = BooleanField(_l("Email the candidate"), default=True)
+    message = TextAreaField(
+        _l("Personal message (optional)"),
+        description=_l("Added to the email, in your words. Write it in the candidate’s language."),
+        validators=[Optional(), MaxLength(limits.MESSAGE)],
+    )
+    include_reason = BooleanField(_l("Include the reason for the decision in the email"), default=False)
+    #: Set by the preview page: the reviewer has seen the email.
+    confirmed = HiddenField()
+
+
+class StatusForm(DecisionEmailForm):
     status = SelectField(_l("New status"), validators=[InputRequired(_l("Choose a status"))])
     reason = TextAreaField(
         _l("Reason for the decision"),
@@ -70,7 +87,7 @@ class StatusForm(PortalForm):
         self.status.choices = [SelectChoice(status, status.label) for status in allowed]
 
 
-class BulkStatusForm(PortalForm):
+class BulkStatusForm(DecisionEmailForm):
     status = SelectField(
         _l("Move the selected applications to"), validators=[InputRequired(_l("Choose a status"))]
     )
@@ -88,6 +105,19 @@ class BulkStatusForm(PortalForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.status.choices = [SelectChoice(status, status.label) for status in BULK_TARGETS]
+
+
+class MessageForm(PortalForm):
+    """A message staff write to the candidate, sent by email and kept in the history."""
+
+    subject = StringField(
+        _l("Subject (optional)"),
+        description=_l("Without one, the subject names the posting. The reference number is always added."),
+        validators=[Optional(), MaxLength(limits.MESSAGE_SUBJECT)],
+    )
+    body = TextAreaField(
+        _l("Message"), validators=[DataRequired(_l("Write the message")), MaxLength(limits.MESSAGE)]
+    )
 
 
 class NoteForm(PortalForm):

@@ -29,7 +29,17 @@ from flask_babel import ngettext
 
 from ...content import content_store, current_index
 from ...content.translations import FindingKind, UnpairedReason, translation_report
-from ...domain import accounts, applications, audit, resumes, retention, review, second_factor
+from ...domain import (
+    accounts,
+    applications,
+    audit,
+    decisions,
+    mail,
+    resumes,
+    retention,
+    review,
+    second_factor,
+)
 from ...domain.models import Role, Status
 from ...domain.postings import posting_summaries, posting_title, question_labels
 from ...plumbing.config import timezone
@@ -43,8 +53,10 @@ from .forms import (
     FILTER_YEARS,
     AccountForm,
     BulkStatusForm,
+    DecisionEmailForm,
     FilterForm,
     HoldForm,
+    MessageForm,
     NoteForm,
     PasswordForm,
     ReleaseHoldForm,
@@ -165,7 +177,8 @@ def posting(posting_key: str):
 @localized_route(bp, "{staff}/{postings}/<posting_key>/status", methods=["POST"])
 @access("staff")
 def bulk_status(posting_key: str):
-    """Move several applications of one posting to a new status."""
+    """Move several applications of one posting to a new status, emailing
+    each candidate their decision when asked (after a preview of one)."""
     _require_posting(posting_key)
     back = redirect(url_for("staff.posting", posting_key=posting_key))
     form = BulkStatusForm()
@@ -175,18 +188,35 @@ def bulk_status(posting_key: str):
                 flash(error, "error")
         return back
     ids = [identifier for identifier in form.selected.data if database_id(identifier)]
+    email = _decision_email(form)
+    reason = form.reason.data or ""
+    if form.status.data == Status.REJECTED and not reason.strip():
+        flash(_("Write the reason for the rejection."), "error")
+        return back
+    if _needs_preview(form, email):
+        example = decisions.first_movable(db.session, posting_key, ids, form.status.data)
+        if example is not None:
+            return _render_preview(
+                form,
+                example,
+                email,
+                action=url_for("staff.bulk_status", posting_key=posting_key),
+                count=len(ids),
+            )
     try:
-        changed, skipped = review.bulk_change_status(
+        changed, skipped = decisions.decide_many(
             db.session,
             posting_key,
             ids,
             form.status.data,
-            reason=form.reason.data or "",
+            reason=reason,
+            email=email,
+            posting_titles=_titles(posting_key),
             user=staff_user(),
             now=_now(),
             ip_address=client_address(),
         )
-    except review.ReviewError:
+    except (review.ReviewError, decisions.DecisionError):
         flash(_("Write the reason for the rejection."), "error")
         return back
     flash(
@@ -197,6 +227,8 @@ def bulk_status(posting_key: str):
             status=Status(form.status.data).label,
         )
     )
+    if email.send and decisions.emails_for(form.status.data) and changed:
+        flash(ngettext("%(num)d email is on its way.", "%(num)d emails are on their way.", len(changed)))
     return back
 
 
@@ -215,29 +247,78 @@ def application(application_id: int):
 @localized_route(bp, "{staff}/{applications}/<int:application_id>/status", methods=["POST"])
 @access("staff")
 def change_status(application_id: int):
-    """Move one application along the pipeline."""
+    """Move one application along the pipeline; a move to interview,
+    rejected or offer emails the candidate when asked, once the reviewer has
+    seen the email on a preview page and confirmed it."""
     found = _visible_application(application_id)
     form = StatusForm(allowed=review.allowed_transitions(found.status))
+    if form.validate_on_submit() and "edit" not in request.form:
+        email = _decision_email(form)
+        reason = form.reason.data or ""
+        if form.status.data == Status.REJECTED and not reason.strip():
+            form.reason.errors = [_("Write the reason for the rejection: it is the record of decision.")]
+        elif _needs_preview(form, email):
+            return _render_preview(
+                form, found, email, action=url_for("staff.change_status", application_id=found.id)
+            )
+        else:
+            try:
+                sent = decisions.decide(
+                    db.session,
+                    found,
+                    form.status.data,
+                    reason=reason,
+                    email=email,
+                    posting_title=_candidate_title(found),
+                    user=staff_user(),
+                    now=_now(),
+                    ip_address=client_address(),
+                )
+            except review.ReviewError as error:
+                if error.code == "reason_required":
+                    form.reason.errors = [
+                        _("Write the reason for the rejection: it is the record of decision.")
+                    ]
+                elif error.code == "withdrawn_by_candidate":
+                    form.status.errors = [
+                        _("The candidate withdrew this application: it cannot move, and no email is sent.")
+                    ]
+                else:
+                    form.status.errors = [_("This application cannot move to that status.")]
+            except decisions.DecisionError:
+                form.status.errors = [_("This application cannot move to that status.")]
+            else:
+                flash(_("Status changed to “%(status)s”.", status=Status(form.status.data).label))
+                if sent is not None:
+                    flash(_("The email to the candidate is on its way."))
+                return redirect(url_for("staff.application", application_id=found.id))
+    return _render_application(found, status_form=form)
+
+
+@localized_route(bp, "{staff}/{applications}/<int:application_id>/messages", methods=["POST"])
+@access("staff")
+def send_message(application_id: int):
+    """Email the candidate a message; it is kept in the application's history."""
+    found = _visible_application(application_id)
+    form = MessageForm(prefix="message")
     if form.validate_on_submit():
         try:
-            review.change_status(
+            decisions.send_message(
                 db.session,
                 found,
-                form.status.data,
-                reason=form.reason.data or "",
+                subject=form.subject.data or "",
+                body=form.body.data,
+                posting_title=_candidate_title(found),
                 user=staff_user(),
                 now=_now(),
                 ip_address=client_address(),
             )
-        except review.ReviewError as error:
-            if error.code == "reason_required":
-                form.reason.errors = [_("Write the reason for the rejection: it is the record of decision.")]
-            else:
-                form.status.errors = [_("This application cannot move to that status.")]
+        except decisions.DecisionError:
+            form.body.errors = [_("Write the message")]
         else:
-            flash(_("Status changed to “%(status)s”.", status=Status(form.status.data).label))
-            return redirect(url_for("staff.application", application_id=found.id))
-    return _render_application(found, status_form=form)
+            flash(_("Your message to the candidate is on its way."))
+            return redirect(url_for("staff.application", application_id=found.id) + "#messages")
+    return _render_application(found, message_form=form)
 
 
 @localized_route(bp, "{staff}/{applications}/<int:application_id>/notes", methods=["POST"])
@@ -533,13 +614,66 @@ def _refuse_application(application_id: int) -> NoReturn:
     abort(404)
 
 
-def _render_application(found, status_form=None, note_form=None, hold_form=None):
+def _decision_email(form: DecisionEmailForm) -> decisions.DecisionEmail:
+    return decisions.DecisionEmail(
+        send=bool(form.send_email.data),
+        message=form.message.data or "",
+        include_reason=bool(form.include_reason.data),
+    )
+
+
+def _needs_preview(form: DecisionEmailForm, email: decisions.DecisionEmail) -> bool:
+    """An email is to go and the reviewer has not yet seen it."""
+    return email.send and decisions.emails_for(form.status.data) and form.confirmed.data != "yes"
+
+
+def _render_preview(form, application, email: decisions.DecisionEmail, *, action: str, count: int = 1):
+    """Show the email exactly as it will be sent to ``application``'s candidate,
+    with a form that sends the same choices again, confirmed."""
+    rendered = decisions.preview(
+        application,
+        form.status.data,
+        reason=form.reason.data or "",
+        email=email,
+        posting_title=_candidate_title(application),
+    )
+    return render_template(
+        "staff/decision_preview.html",
+        form=form,
+        application=application,
+        email=rendered,
+        action=action,
+        count=count,
+        status=Status(form.status.data),
+        sender=mail.sender(current_app.config, application.preferred_language),
+        reply_to=mail.reply_address(current_app.config, application.preferred_language),
+    )
+
+
+def _candidate_title(application) -> str:
+    """The posting's title in the candidate's language."""
+    return posting_title(db.session, current_index(), application.posting_key, application.preferred_language)
+
+
+def _titles(posting_key: str) -> dict[str, str]:
+    """The posting's title in each language (for one email per candidate)."""
+    return {
+        code: posting_title(db.session, current_index(), posting_key, code)
+        for code in current_app.config["PORTAL_LANGUAGES"]
+    }
+
+
+def _render_application(found, status_form=None, note_form=None, hold_form=None, message_form=None):
     allowed = review.allowed_transitions(found.status)
     return render_template(
         "staff/application.html",
         application=found,
         title=posting_title(db.session, current_index(), found.posting_key, g.lang_code),
-        status_form=status_form or StatusForm(allowed=allowed),
+        status_form=status_form or StatusForm(formdata=None, allowed=allowed),
+        message_form=message_form or MessageForm(formdata=None, prefix="message"),
+        decision_emails=decisions.TEMPLATES,
+        decision_labels={template: status.label for status, template in decisions.TEMPLATES.items()},
+        max_attempts=mail.MAX_ATTEMPTS,
         note_form=note_form or NoteForm(),
         allowed=allowed,
         flags=[applications.FLAGS[flag] for flag in applications.flags_of(found)],
@@ -558,7 +692,8 @@ def _render_posting(posting_key: str, hold_form=None):
         title=posting_title(db.session, current_index(), posting_key, g.lang_code),
         filters_form=filters_form,
         page=page,
-        bulk_form=BulkStatusForm(),
+        bulk_form=BulkStatusForm(formdata=None),
+        decision_emails=decisions.TEMPLATES,
         query_without_cursor={k: v for k, v in request.args.items() if k != "cursor"},
         export_query=_filter_query(filters_form),
         flag_labels={flag: labels[0] for flag, labels in applications.FLAGS.items()},

@@ -108,5 +108,7 @@ def test_too_many_words_are_counted_in_words_though_the_text_is_long(db_app, app
     about = " ".join(["paragraph"] * 600)
     assert len(about) > limits.ABOUT
     result = page(client.post(FORM["en"], data=application_form(client, FORM["en"], about=about)), lang="en")
-    assert error_messages(result.response) == {"about": "Use 300 words or fewer (you used 600)"}
+    assert error_messages(result.response) == {
+        "about": "Tell us about yourself (optional): use 300 words or fewer (you used 600)"
+    }
     assert stored(db_app) == 0

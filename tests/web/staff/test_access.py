@@ -25,6 +25,7 @@ ROUTES = {
     "staff.application": ("GET", {"application_id": "mine"}, "staff"),
     "staff.change_status": ("POST", {"application_id": "mine"}, "staff"),
     "staff.add_note": ("POST", {"application_id": "mine"}, "staff"),
+    "staff.send_message": ("POST", {"application_id": "mine"}, "staff"),
     "staff.resume": ("GET", {"application_id": "mine"}, "staff"),
     "staff.export": ("GET", {"posting_key": "mine"}, "admin"),
     "staff.place_application_hold": ("POST", {"application_id": "mine"}, "admin"),
