@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
+from .criteria import Criterion, read_criteria
 from .jobfacts import FACT_KEYS, JobFacts, describe_read_facts, read_job_facts
 from .model import Choice, Document, Problem, Question, QuestionType, Severity
 
@@ -46,6 +47,7 @@ KNOWN_KEYS = frozenset(
         *FACT_KEYS,
         "closingDate",
         "questions",
+        "criteria",
     }
 )
 
@@ -194,6 +196,11 @@ class FieldReader:
             else:
                 questions.append(question)
         return tuple(questions)
+
+    def criteria(self) -> tuple[Criterion, ...]:
+        return read_criteria(
+            self.data.get("criteria"), lambda message: self.warn("criteria", message, Severity.ERROR)
+        )
 
     def tags(self) -> tuple[str, ...]:
         value = self.data.get("tags")

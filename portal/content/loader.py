@@ -18,6 +18,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from . import frontmatter
+from .criteria import criteria_shape
 from .fields import FieldReader
 from .jobfacts import NO_FACTS
 from .model import ContentIndex, Document, DocumentKey, Kind, Problem, Severity, slug_key
@@ -285,6 +286,7 @@ class _Loader:
             closing_at=check.closing_date(),
             closing_date_unreadable=check.closing_date_unreadable,
             questions=check.questions(),
+            criteria=check.criteria() if source.kind is Kind.POSTING else (),
         )
         if document.image and not document.image_alt:
             source.problems.append(
@@ -443,6 +445,14 @@ class _Loader:
                     Severity.WARNING,
                     f"questions differ from {first.source} (ids, types or choice ids): "
                     "answers cannot be matched across languages",
+                )
+            if criteria_shape(other.criteria) != criteria_shape(first.criteria):
+                self.report(
+                    other.source,
+                    self.line_of(other, "criteria"),
+                    Severity.WARNING,
+                    f"merit criteria differ from {first.source} (ids or kinds): "
+                    "assessments cannot be matched across languages",
                 )
             if other.facts.comparable() != first.facts.comparable():
                 self.report(

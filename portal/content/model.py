@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+from .criteria import Criterion
 from .jobfacts import NO_FACTS, JobFacts
 from .text import fold, plain_text
 
@@ -106,6 +107,8 @@ class Document:
     #: ``closingDate`` is written but is no date: no applications are taken.
     closing_date_unreadable: bool = False
     questions: tuple[Question, ...] = ()
+    #: The merit criteria (essential and asset qualifications) candidates are assessed on.
+    criteria: tuple[Criterion, ...] = ()
 
     @property
     def published(self) -> bool:

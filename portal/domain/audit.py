@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "download_resume": _l("Downloaded a résumé"),
     "delete_infected_resume": _l("Deleted a résumé the virus scanner flagged"),
     "change_status": _l("Changed a status"),
+    "correct_status": _l("Corrected a status (moved it back)"),
     "withdrawn_by_candidate": _l("Withdrawn by the candidate"),
     "add_note": _l("Added a note"),
     "send_decision_email": _l("Emailed a decision to a candidate"),

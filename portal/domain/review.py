@@ -15,7 +15,17 @@ from sqlalchemy import Select, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from . import audit, candidate_access, limits
-from .models import Application, EquityResponse, Note, Resume, ScanStatus, StaffUser, Status, StatusChange
+from .models import (
+    Application,
+    EquityResponse,
+    Note,
+    Resume,
+    Role,
+    ScanStatus,
+    StaffUser,
+    Status,
+    StatusChange,
+)
 
 #: The pipeline: where an application may go from each status.
 TRANSITIONS: dict[Status, tuple[Status, ...]] = {
@@ -203,6 +213,77 @@ def change_status(
         detail=f"{change.from_status} -> {to_status}",
     )
     application.status = to_status
+    mark_used(application, now)
+    session.flush()
+    return change
+
+
+def is_correction(change: StatusChange) -> bool:
+    """Tell whether a history row undid an earlier move (a move the pipeline
+    alone does not allow, such as rejected back to screening)."""
+    return change.to_status not in allowed_transitions(change.from_status)
+
+
+def previous_status(application: Application) -> Status | None:
+    """Return the status an application was in before it reached its
+    current one (corrections skipped), or None at the start of the pipeline."""
+    for change in sorted(application.status_changes, key=lambda change: (change.changed_at, change.id or 0))[
+        ::-1
+    ]:
+        if change.to_status == application.status and not is_correction(change):
+            return change.from_status
+    return None
+
+
+def correct_status(
+    session: Session,
+    application: Application,
+    *,
+    reason: str,
+    user: StaffUser,
+    now: datetime,
+    ip_address: str = "",
+) -> StatusChange:
+    """Move an application back to its previous status to undo a mistake:
+    reopen a rejection or a withdrawal by staff, or go back one stage.
+
+    Only admins correct (ReviewError("not_admin")); the history keeps both
+    the mistake and the correction, and no email goes to the candidate.
+    Raises ReviewError("withdrawn_by_candidate") (a candidate's own
+    withdrawal is final), ReviewError("no_previous") at the start of the
+    pipeline, ReviewError("reason_required") or ReviewError("too_long").
+    """
+    if user.role != Role.ADMIN:
+        raise ReviewError("not_admin")
+    if candidate_access.withdrawn_by_candidate(application):
+        raise ReviewError("withdrawn_by_candidate")
+    back_to = previous_status(application)
+    if back_to is None:
+        raise ReviewError("no_previous")
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError("reason_required")
+    if len(reason) > limits.DECISION_REASON:
+        raise ReviewError("too_long")
+    change = StatusChange(
+        application_id=application.id,
+        from_status=application.status,
+        to_status=back_to,
+        reason=reason,
+        staff_user_id=user.id,
+        changed_at=now,
+    )
+    application.status_changes.append(change)
+    _audit(
+        session,
+        "correct_status",
+        user,
+        now,
+        ip_address,
+        application,
+        detail=f"{change.from_status} -> {back_to}",
+    )
+    application.status = back_to
     mark_used(application, now)
     session.flush()
     return change

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import current_app
 
+from ...content.criteria import CriterionKind
 from ...content.jobfacts import PROVINCE_CODES, EmploymentType, LanguageRequirement, RemoteWork, SalaryPeriod
 from ...content.model import QuestionType
 from ...content.search import MAX_QUERY_CHARACTERS, WHERE_REMOTE, Sort
@@ -311,6 +312,11 @@ def _schemas(codes: list[str]) -> dict[str, Any]:
                 "fields": {"type": "array", "items": {"$ref": REF + "Field"}},
                 "resume": {"$ref": REF + "Resume"},
                 "questions": {"type": "array", "items": {"$ref": REF + "Question"}},
+                "criteria": {
+                    "type": "array",
+                    "items": {"$ref": REF + "Criterion"},
+                    "description": "The merit criteria candidates are assessed on, essential ones first.",
+                },
             }
         ),
         "Field": _object(
@@ -346,6 +352,13 @@ def _schemas(codes: list[str]) -> dict[str, Any]:
                 "required": {"type": "boolean"},
                 "maxLength": _nullable({"type": "integer", "minimum": 1}),
                 "choices": {"type": "array", "items": choice},
+            }
+        ),
+        "Criterion": _object(
+            {
+                "id": {**text, "description": "The same in every language of the posting."},
+                "kind": _enum(CriterionKind),
+                "label": text,
             }
         ),
         "Error": _object(

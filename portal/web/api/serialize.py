@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Form
 
 from ...content import ContentIndex, Document
+from ...content.criteria import CriterionKind
 from ...content.jobfacts import JobFacts, Location, Salary
 from ...content.search import WHERE_REMOTE, FilterValues
 from ...content.text import plain_text
@@ -125,8 +126,13 @@ class FormDescriber:
 
     def describe(self, document: Document) -> dict[str, Any]:
         """Return a posting's application form: fields with their limits, the
-        résumé it accepts and the posting's screening questions."""
-        return {"fields": self.fields, "resume": self.resume, "questions": screening_questions(document)}
+        résumé it accepts, the posting's screening questions and its merit criteria."""
+        return {
+            "fields": self.fields,
+            "resume": self.resume,
+            "questions": screening_questions(document),
+            "criteria": merit_criteria(document),
+        }
 
 
 def screening_questions(document: Document) -> list[dict[str, Any]]:
@@ -154,6 +160,14 @@ def screening_questions(document: Document) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+def merit_criteria(document: Document) -> list[dict[str, str]]:
+    """Return the qualifications a posting's candidates are assessed on, essential ones first."""
+    ordered = sorted(document.criteria, key=lambda criterion: criterion.kind is not CriterionKind.ESSENTIAL)
+    return [
+        {"id": criterion.id, "kind": criterion.kind.value, "label": criterion.label} for criterion in ordered
+    ]
 
 
 def resume_rules() -> dict[str, Any]:

@@ -313,6 +313,19 @@ class HoldForm(PortalForm):
     )
 
 
+class CorrectionForm(PortalForm):
+    """Move an application back to its previous status, with the reason (admins)."""
+
+    reason = TextAreaField(
+        _l("Reason for the correction"),
+        description=_l("What went wrong: it is kept in the history with the earlier move."),
+        validators=[
+            DataRequired(_l("Write the reason for the correction")),
+            MaxLength(limits.DECISION_REASON),
+        ],
+    )
+
+
 class ReleaseHoldForm(PortalForm):
     """Release one legal hold (admins)."""
 

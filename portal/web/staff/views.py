@@ -33,6 +33,7 @@ from ...domain import (
     accounts,
     applications,
     audit,
+    candidate_access,
     decisions,
     mail,
     resumes,
@@ -53,6 +54,7 @@ from .forms import (
     FILTER_YEARS,
     AccountForm,
     BulkStatusForm,
+    CorrectionForm,
     DecisionEmailForm,
     FilterForm,
     HoldForm,
@@ -293,6 +295,31 @@ def change_status(application_id: int):
                     flash(_("The email to the candidate is on its way."))
                 return redirect(url_for("staff.application", application_id=found.id))
     return _render_application(found, status_form=form)
+
+
+@localized_route(bp, "{staff}/{applications}/<int:application_id>/status/correction", methods=["POST"])
+@access("admin")
+def correct_status(application_id: int):
+    """Move an application back to its previous status (admins), with a
+    reason; audited, and no email goes to the candidate."""
+    found = _visible_application(application_id)
+    form = CorrectionForm(prefix="correction")
+    if form.validate_on_submit():
+        try:
+            change = review.correct_status(
+                db.session,
+                found,
+                reason=form.reason.data,
+                user=staff_user(),
+                now=_now(),
+                ip_address=client_address(),
+            )
+        except review.ReviewError as error:
+            form.reason.errors = [_correction_refusal(error.code)]
+        else:
+            flash(_("Status corrected back to “%(status)s”.", status=change.to_status.label))
+            return redirect(url_for("staff.application", application_id=found.id) + "#pipeline")
+    return _render_application(found, correction_form=form)
 
 
 @localized_route(bp, "{staff}/{applications}/<int:application_id>/messages", methods=["POST"])
@@ -590,6 +617,13 @@ def content_translations():
 # Helpers --------------------------------------------------------------------
 
 
+def _correction_refusal(code: str) -> str:
+    return {
+        "withdrawn_by_candidate": _("The candidate withdrew this application themselves: that is final."),
+        "no_previous": _("This application has no earlier status to go back to."),
+    }.get(code, _("Write the reason for the correction"))
+
+
 def _require_posting(posting_key: str) -> None:
     """404 (audited as refused) unless the staff member may see the posting."""
     if not review.can_see(staff_user(), posting_key):
@@ -663,7 +697,9 @@ def _titles(posting_key: str) -> dict[str, str]:
     }
 
 
-def _render_application(found, status_form=None, note_form=None, hold_form=None, message_form=None):
+def _render_application(
+    found, status_form=None, note_form=None, hold_form=None, message_form=None, correction_form=None
+):
     allowed = review.allowed_transitions(found.status)
     return render_template(
         "staff/application.html",
@@ -679,6 +715,10 @@ def _render_application(found, status_form=None, note_form=None, hold_form=None,
         flags=[applications.FLAGS[flag] for flag in applications.flags_of(found)],
         holds=retention.holds_on_application(db.session, found),
         hold_form=hold_form or HoldForm(prefix="hold"),
+        correction_form=correction_form or CorrectionForm(formdata=None, prefix="correction"),
+        correct_to=review.previous_status(found),
+        candidate_withdrew=candidate_access.withdrawn_by_candidate(found),
+        is_correction=review.is_correction,
     )
 
 

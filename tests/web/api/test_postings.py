@@ -203,6 +203,23 @@ def test_posting_gives_its_application_form_in_the_requested_language(client, ap
     }
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_posting_form_gives_its_merit_criteria_essential_first(client, lang):
+    form = api(client, f"/api/v1/postings/senior-python-developer?lang={lang}")["form"]
+    assert [(criterion["id"], criterion["kind"]) for criterion in form["criteria"]] == [
+        ("degree", "essential"),
+        ("python-services", "essential"),
+        ("mentoring", "asset"),
+    ]
+    assert form["criteria"][2]["label"].startswith(
+        {"en": "Experience mentoring developers", "fr": "Expérience du mentorat"}[lang]
+    )
+
+
+def test_a_posting_without_criteria_gives_an_empty_list(client):
+    assert api(client, "/api/v1/postings/head-product-management")["form"]["criteria"] == []
+
+
 def test_form_names_are_the_ones_the_form_page_posts(client, application_form):
     """A client that fills the fields the API names fills the real form."""
     form = api(client, "/api/v1/postings/head-product-management")["form"]

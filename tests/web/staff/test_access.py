@@ -26,6 +26,7 @@ ROUTES = {
     "staff.change_status": ("POST", {"application_id": "mine"}, "staff"),
     "staff.add_note": ("POST", {"application_id": "mine"}, "staff"),
     "staff.send_message": ("POST", {"application_id": "mine"}, "staff"),
+    "staff.correct_status": ("POST", {"application_id": "mine"}, "admin"),
     "staff.resume": ("GET", {"application_id": "mine"}, "staff"),
     "staff.export": ("GET", {"posting_key": "mine"}, "admin"),
     "staff.place_application_hold": ("POST", {"application_id": "mine"}, "admin"),
