@@ -194,28 +194,7 @@ def change_status(
         raise ReviewError("reason_required")
     if len(reason) > limits.DECISION_REASON:
         raise ReviewError("too_long")
-    change = StatusChange(
-        application_id=application.id,
-        from_status=application.status,
-        to_status=to_status,
-        reason=reason,
-        staff_user_id=user.id,
-        changed_at=now,
-    )
-    application.status_changes.append(change)
-    _audit(
-        session,
-        "change_status",
-        user,
-        now,
-        ip_address,
-        application,
-        detail=f"{change.from_status} -> {to_status}",
-    )
-    application.status = to_status
-    mark_used(application, now)
-    session.flush()
-    return change
+    return _move(session, application, to_status, reason, "change_status", user, now, ip_address)
 
 
 def is_correction(change: StatusChange) -> bool:
@@ -265,25 +244,31 @@ def correct_status(
         raise ReviewError("reason_required")
     if len(reason) > limits.DECISION_REASON:
         raise ReviewError("too_long")
+    return _move(session, application, back_to, reason, "correct_status", user, now, ip_address)
+
+
+def _move(
+    session: Session,
+    application: Application,
+    to_status: Status,
+    reason: str,
+    action: str,
+    user: StaffUser,
+    now: datetime,
+    ip_address: str,
+) -> StatusChange:
+    """Record a checked move in the history and the audit log, then make it."""
     change = StatusChange(
         application_id=application.id,
         from_status=application.status,
-        to_status=back_to,
+        to_status=to_status,
         reason=reason,
         staff_user_id=user.id,
         changed_at=now,
     )
     application.status_changes.append(change)
-    _audit(
-        session,
-        "correct_status",
-        user,
-        now,
-        ip_address,
-        application,
-        detail=f"{change.from_status} -> {back_to}",
-    )
-    application.status = back_to
+    _audit(session, action, user, now, ip_address, application, detail=f"{change.from_status} -> {to_status}")
+    application.status = to_status
     mark_used(application, now)
     session.flush()
     return change
