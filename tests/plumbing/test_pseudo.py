@@ -59,6 +59,7 @@ def known_values(app) -> set[str]:
                 document.facts.term,
                 *document.facts.classifications,
                 *(location.city for location in document.facts.locations),
+                *(criterion.label for criterion in document.criteria),
             ]
         )
         for question in document.questions:
