@@ -178,16 +178,8 @@ def send_link_again(
     )
     if found is not None and found.email.casefold() == email.strip().casefold():
         token = new_status_link(session, found, now=now)
-        language = found.preferred_language
-        mail.queue(
-            session,
-            recipient=found.email,
-            language=language,
-            template="status_link",
-            application_id=found.id,
-            **_context(found, language, link(language, token), posting_title, contact_email),
-        )
-        session.flush()
+        url = link(found.preferred_language, token)
+        _email_candidate(session, found, "status_link", url, posting_title, contact_email)
         return True
     # The same rendering as a real email, thrown away.
     language = found.preferred_language if found is not None else i18n.current_language()
@@ -245,17 +237,29 @@ def withdraw(
         at=now,
     )
     application.status = Status.WITHDRAWN
+    _email_candidate(session, application, "application_withdrawn", status_url, posting_title, contact_email)
+    return change
+
+
+def _email_candidate(
+    session: Session,
+    application: Application,
+    template: str,
+    status_url: str,
+    posting_title: Callable[[Application, str], str],
+    contact_email: str,
+) -> None:
+    """Queue an email about the application, in its candidate's language, pointing at its status page."""
     language = application.preferred_language
     mail.queue(
         session,
         recipient=application.email,
         language=language,
-        template="application_withdrawn",
+        template=template,
         application_id=application.id,
         **_context(application, language, status_url, posting_title, contact_email),
     )
     session.flush()
-    return change
 
 
 def _context(
