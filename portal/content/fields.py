@@ -48,8 +48,14 @@ KNOWN_KEYS = frozenset(
         "closingDate",
         "questions",
         "criteria",
+        "nameBlind",
     }
 )
+
+#: The stages from which a name-blind review shows names (values of
+#: ``portal.domain.models.Status``), and the one ``nameBlind: true`` means.
+NAME_BLIND_STAGES = ("screening", "interview", "offer")
+NAME_BLIND_DEFAULT_STAGE = "interview"
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _TEST_TITLE = re.compile(r"^\s*test\b", re.I)
@@ -188,7 +194,12 @@ class FieldReader:
             return ()
         questions: list[Question] = []
         for position, item in enumerate(value, start=1):
-            problem, question = _read_question(item)
+            problem, question = _read_question(
+                item,
+                lambda message, at=position: self.warn(
+                    "questions", f"question {at}: {message}", Severity.ERROR
+                ),
+            )
             if problem:
                 self.warn("questions", f"question {position}: {problem}; it is not asked")
             elif question.id in {q.id for q in questions}:
@@ -201,6 +212,32 @@ class FieldReader:
         return read_criteria(
             self.data.get("criteria"), lambda message: self.warn("criteria", message, Severity.ERROR)
         )
+
+    def name_blind(self) -> str | None:
+        """Return the stage from which reviewers see candidates' names
+        (``nameBlind``), or None when review is not name-blind.
+
+        ``true`` means the default stage; a value that is neither true, false
+        nor a stage is an error, and the posting is reviewed name-blind until
+        the default stage: a file that asks for blind review, wrongly written,
+        should not show names meanwhile."""
+        value = self.data.get("nameBlind")
+        if value is None or value is False:
+            return None
+        text = "true" if value is True else str(value).strip().lower()
+        if text in _FALSE:
+            return None
+        if text in _TRUE:
+            return NAME_BLIND_DEFAULT_STAGE
+        if text in NAME_BLIND_STAGES:
+            return text
+        self.warn(
+            "nameBlind",
+            f"nameBlind {value!r} is not true, false or a stage ({', '.join(NAME_BLIND_STAGES)}): "
+            f"reviewed name-blind until {NAME_BLIND_DEFAULT_STAGE!r} until it is fixed",
+            Severity.ERROR,
+        )
+        return NAME_BLIND_DEFAULT_STAGE
 
     def tags(self) -> tuple[str, ...]:
         value = self.data.get("tags")
@@ -246,8 +283,12 @@ class FieldReader:
             self.warn("title", f"looks like a CMS test posting (title {document.title!r})")
 
 
-def _read_question(item: Any) -> tuple[str | None, Question | None]:
-    """Return (problem, None) or (None, question) for one ``questions`` entry."""
+def _read_question(item: Any, report=lambda message: None) -> tuple[str | None, Question | None]:
+    """Return (problem, None) or (None, question) for one ``questions`` entry.
+
+    ``report(message)`` is called for a problem that leaves the question
+    asked: a bad essential mark (the question is then not essential).
+    """
     if not isinstance(item, dict):
         return "must be a mapping with id, type and label", None
     question_id = str(item.get("id") or "").strip()
@@ -283,7 +324,39 @@ def _read_question(item: Any) -> tuple[str | None, Question | None]:
         required=required if isinstance(required, bool) else str(required).lower() in _TRUE,
         hint=collapse_spaces(str(item.get("hint") or "")),
         choices=tuple(choices),
+        required_answer=_required_answer(item, kind, report),
     )
+
+
+#: How ``requiredAnswer`` may be written (YAML reads a bare yes or no as true or false).
+_ANSWERS = {"yes": "yes", "no": "no", "true": "yes", "false": "no"}
+
+
+def _required_answer(item: dict, kind: QuestionType, report) -> str:
+    """Return the answer an essential yes-no question needs, or "" when the
+    question is not essential (or its essential mark is wrong: reported)."""
+    essential = item.get("essential", False)
+    answer = item.get("requiredAnswer")
+    if not isinstance(essential, bool):
+        text = str(essential).strip().lower()
+        if text not in _TRUE | _FALSE:
+            report(f"essential: {essential!r} is not true or false; the question is not essential")
+            return ""
+        essential = text in _TRUE
+    if not essential:
+        if answer is not None:
+            report("requiredAnswer is only read with essential: true; the question is not essential")
+        return ""
+    if kind is not QuestionType.YES_NO:
+        report(f"only a yes-no question can be essential, not a {kind} question; it is asked as usual")
+        return ""
+    if answer is None:
+        return "yes"
+    required = _ANSWERS.get(str(answer).strip().lower())
+    if required is None:
+        report(f"requiredAnswer {answer!r} is not yes or no; the question is not essential")
+        return ""
+    return required
 
 
 def parse_date(value: Any, timezone: tzinfo) -> datetime:

@@ -287,6 +287,7 @@ class _Loader:
             closing_date_unreadable=check.closing_date_unreadable,
             questions=check.questions(),
             criteria=check.criteria() if source.kind is Kind.POSTING else (),
+            name_blind=check.name_blind() if source.kind is Kind.POSTING else None,
         )
         if document.image and not document.image_alt:
             source.problems.append(
@@ -446,6 +447,14 @@ class _Loader:
                     f"questions differ from {first.source} (ids, types or choice ids): "
                     "answers cannot be matched across languages",
                 )
+            if _essential_shape(other) != _essential_shape(first):
+                self.report(
+                    other.source,
+                    self.line_of(other, "questions"),
+                    Severity.WARNING,
+                    f"essential questions differ from {first.source} (which ones, or the answer "
+                    "required): candidates are flagged differently by language",
+                )
             if criteria_shape(other.criteria) != criteria_shape(first.criteria):
                 self.report(
                     other.source,
@@ -453,6 +462,14 @@ class _Loader:
                     Severity.WARNING,
                     f"merit criteria differ from {first.source} (ids or kinds): "
                     "assessments cannot be matched across languages",
+                )
+            if other.name_blind != first.name_blind:
+                self.report(
+                    other.source,
+                    self.line_of(other, "nameBlind"),
+                    Severity.WARNING,
+                    f"nameBlind differs from {first.source}: staff review the posting "
+                    "under the stricter of the two",
                 )
             if other.facts.comparable() != first.facts.comparable():
                 self.report(
@@ -527,6 +544,10 @@ def closing_key(document: Document, now: datetime) -> str:
     if document.archived:
         return "archived"
     return "closingDate"
+
+
+def _essential_shape(document: Document) -> dict[str, str]:
+    return {q.id: q.required_answer for q in document.questions if q.essential}
 
 
 def _question_shape(document: Document) -> tuple:

@@ -72,6 +72,18 @@ class Question:
     required: bool = True
     hint: str = ""
     choices: tuple[Choice, ...] = ()
+    #: The answer ("yes" or "no") a yes-no question marked essential needs;
+    #: empty for a question that is not an essential requirement.
+    required_answer: str = ""
+
+    @property
+    def essential(self) -> bool:
+        """Tell whether the question is an essential requirement of the job."""
+        return bool(self.required_answer)
+
+    def meets(self, answer: str) -> bool:
+        """Tell whether ``answer`` meets the question (always, unless it is essential)."""
+        return not self.essential or answer == self.required_answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +121,9 @@ class Document:
     questions: tuple[Question, ...] = ()
     #: The merit criteria (essential and asset qualifications) candidates are assessed on.
     criteria: tuple[Criterion, ...] = ()
+    #: ``nameBlind``: the stage (a ``Status`` value: screening, interview, offer)
+    #: from which reviewers see candidates' names; None: review is not name-blind.
+    name_blind: str | None = None
 
     @property
     def published(self) -> bool:

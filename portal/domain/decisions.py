@@ -16,6 +16,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from ..content.criteria import Criterion
 from . import audit, candidate_access, limits, mail, review
 from .models import Application, ApplicationMessage, StaffUser, Status
 
@@ -82,13 +83,21 @@ def decide(
     user: StaffUser,
     now: datetime,
     ip_address: str = "",
+    criteria: tuple[Criterion, ...] = (),
 ) -> ApplicationMessage | None:
     """Move the application (``review.change_status``, whose ReviewError it
     raises) and, if asked and the status has one, email the candidate its
     decision; return the message kept in the history, or None."""
     _check_message(email)
     review.change_status(
-        session, application, to_status, reason=reason, user=user, now=now, ip_address=ip_address
+        session,
+        application,
+        to_status,
+        reason=reason,
+        user=user,
+        now=now,
+        ip_address=ip_address,
+        criteria=criteria,
     )
     if not (email.send and emails_for(to_status)):
         return None
@@ -117,6 +126,7 @@ def decide_many(
     user: StaffUser,
     now: datetime,
     ip_address: str = "",
+    criteria: tuple[Criterion, ...] = (),
 ) -> tuple[list[Application], list[Application]]:
     """Move several applications of one posting (``review.bulk_change_status``)
     and email each candidate moved their own decision, one email each, with
@@ -132,6 +142,7 @@ def decide_many(
         user=user,
         now=now,
         ip_address=ip_address,
+        criteria=criteria,
     )
     if email.send and emails_for(to_status):
         for application in changed:

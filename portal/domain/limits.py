@@ -20,5 +20,7 @@ NOTE = 10000
 MESSAGE = 5000
 MESSAGE_SUBJECT = 200
 HOLD_REASON = 1000
+#: A reviewer's justification for rating one merit criterion.
+JUSTIFICATION = 2000
 #: Longer than any passphrase; a longer one is refused before it is hashed.
 PASSWORD = 1000

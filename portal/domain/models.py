@@ -137,6 +137,9 @@ class Application(db.Model):
     messages: Mapped[list[ApplicationMessage]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="ApplicationMessage.created_at"
     )
+    assessments: Mapped[list[Assessment]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Assessment.id"
+    )
 
 
 class ApplicationLink(db.Model):
@@ -302,6 +305,10 @@ class StatusChange(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: The candidate withdrew the application themselves (from the status page).
     by_candidate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: For a rejection of a posting with merit criteria: the consolidated
+    #: result of each essential criterion when the decision was made, as
+    #: ``id=rating`` pairs joined by ``;`` (the record of decision points at them).
+    criteria_basis: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     author: Mapped[StaffUser | None] = relationship()
 
@@ -513,3 +520,75 @@ class KeptResume(db.Model):
     size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Rating(StrEnum):
+    """A reviewer's judgement of one merit criterion."""
+
+    MET = "met"
+    PARTLY_MET = "partly_met"
+    NOT_MET = "not_met"
+
+    @property
+    def label(self) -> str:
+        """The rating as staff read it, in the page language."""
+        return _RATING_LABELS[self]
+
+
+_RATING_LABELS = {
+    Rating.MET: _l("Met"),
+    Rating.PARTLY_MET: _l("Partly met"),
+    Rating.NOT_MET: _l("Not met"),
+}
+
+
+class Assessment(db.Model):
+    """One reviewer's rating of an application against one merit criterion,
+    with its justification; a reviewer has one per criterion, which they may revise."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (UniqueConstraint("application_id", "staff_user_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    #: Null once the reviewer's account is deleted: the judgement stays on record.
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    #: The criterion's id in the posting's front matter (the same in every language).
+    criterion_id: Mapped[str] = mapped_column(String(100))
+    rating: Mapped[Rating] = mapped_column(EnumText(Rating))
+    justification: Mapped[str] = mapped_column(String(limits.JUSTIFICATION))
+    assessed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    reviewer: Mapped[StaffUser | None] = relationship()
+
+
+class PostingReviewSetting(db.Model):
+    """An admin's choice of name-blind review for one posting, overriding its
+    front matter (``nameBlind``); without a row, the front matter decides."""
+
+    __tablename__ = "posting_review_setting"
+
+    posting_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    name_blind: Mapped[bool] = mapped_column(Boolean)
+    #: From this stage on (and after it, rejected included) reviewers see names.
+    reveal_stage: Mapped[Status] = mapped_column(EnumText(Status))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+
+
+class NameBlindReveal(db.Model):
+    """An admin lifted name-blind review of one application, for themselves
+    only, with the reason written down."""
+
+    __tablename__ = "name_blind_reveal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    #: Null once the admin's account is deleted: the record of the reveal stays.
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(limits.DECISION_REASON))
+    revealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    author: Mapped[StaffUser | None] = relationship()

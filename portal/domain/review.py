@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import Select, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from . import audit, candidate_access, limits
+from ..content.criteria import Criterion
+from . import assessments, audit, candidate_access, disclosure, essentials, limits
 from .models import (
     Application,
     EquityResponse,
@@ -26,6 +27,7 @@ from .models import (
     Status,
     StatusChange,
 )
+from .usage import mark_used
 
 #: The pipeline: where an application may go from each status.
 TRANSITIONS: dict[Status, tuple[Status, ...]] = {
@@ -109,14 +111,6 @@ def open_resume(
     return found.resume
 
 
-def mark_used(application: Application, now: datetime) -> None:
-    """Record an administrative use of the application (a status change, a
-    note, a résumé download): with its posting's closing date, the latest
-    one starts the retention clock (Privacy Regulations, s. 4(1)(a))."""
-    if application.last_used_at is None or application.last_used_at < now:
-        application.last_used_at = now
-
-
 def _audit(
     session: Session,
     action: str,
@@ -175,8 +169,13 @@ def change_status(
     user: StaffUser,
     now: datetime,
     ip_address: str = "",
+    criteria: tuple[Criterion, ...] = (),
 ) -> StatusChange:
     """Move an application along the pipeline, keeping the history.
+
+    ``criteria`` are the posting's merit criteria: a rejection needs each
+    essential one rated (ReviewError("criteria_unjudged")), and its record
+    of decision keeps their consolidated ratings.
 
     Raises ReviewError("withdrawn_by_candidate") for an application its
     candidate withdrew (nobody may move it again), ReviewError("not_allowed")
@@ -194,7 +193,14 @@ def change_status(
         raise ReviewError("reason_required")
     if len(reason) > limits.DECISION_REASON:
         raise ReviewError("too_long")
-    return _move(session, application, to_status, reason, "change_status", user, now, ip_address)
+    basis = ""
+    if to_status is Status.REJECTED:
+        if assessments.board(application, criteria).unjudged:
+            raise ReviewError("criteria_unjudged")
+        basis = assessments.basis(application, criteria)
+    change = _move(session, application, to_status, reason, "change_status", user, now, ip_address)
+    change.criteria_basis = basis
+    return change
 
 
 def is_correction(change: StatusChange) -> bool:
@@ -284,13 +290,15 @@ def bulk_change_status(
     user: StaffUser,
     now: datetime,
     ip_address: str = "",
+    criteria: tuple[Criterion, ...] = (),
 ) -> tuple[list[Application], list[Application]]:
     """Change the status of several applications of one posting; return
     (changed, skipped).
 
     Ids of other postings' applications are ignored. Applications for which
-    the move is not allowed are skipped, not failed. A rejection still needs
-    its reason (ReviewError("reason_required")).
+    the move is not allowed, or (for a rejection) whose essential
+    ``criteria`` are not all rated, are skipped, not failed. A rejection
+    still needs its reason (ReviewError("reason_required")).
     """
     if to_status == Status.REJECTED and not reason.strip():
         raise ReviewError("reason_required")
@@ -303,7 +311,14 @@ def bulk_change_status(
     for application in applications:
         try:
             change_status(
-                session, application, to_status, reason=reason, user=user, now=now, ip_address=ip_address
+                session,
+                application,
+                to_status,
+                reason=reason,
+                user=user,
+                now=now,
+                ip_address=ip_address,
+                criteria=criteria,
             )
         except ReviewError:
             skipped.append(application)
@@ -346,6 +361,10 @@ class ApplicationFilter:
     submitted_from: datetime | None = None
     submitted_before: datetime | None = None
     sort: str = "newest"
+    #: essentials.UNMET or essentials.MET ("": all), against ``requirements``,
+    #: the posting's essential questions.
+    essential: str = ""
+    requirements: tuple[essentials.EssentialRequirement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -376,6 +395,8 @@ def filtered(posting_key: str, filters: ApplicationFilter) -> Select:
         statement = statement.where(Application.submitted_at >= filters.submitted_from)
     if filters.submitted_before is not None:
         statement = statement.where(Application.submitted_at < filters.submitted_before)
+    if filters.essential in essentials.CHOICES:
+        statement = statement.where(essentials.condition(filters.essential, filters.requirements))
     return statement
 
 
@@ -465,7 +486,7 @@ def decode_cursor(cursor: str | None, sort: str) -> tuple[str | None, tuple | No
 
 @dataclass
 class EquityRow:
-    """Self-identification counts for one posting; None means "fewer than 5"."""
+    """Self-identification counts for one posting; None means hidden (see ``equity_suppression``)."""
 
     posting_key: str
     applications: int
@@ -476,8 +497,9 @@ class EquityRow:
 def equity_report(
     session: Session, posting_keys: list[str], *, user: StaffUser, now: datetime, ip_address: str
 ) -> list[EquityRow]:
-    """Count self-identified groups per posting, hiding any count under 5.
-    Reading the report is audited."""
+    """Count self-identified groups per posting, hiding any count that could
+    single out fewer than 5 people (``equity_suppression``). Reading the
+    report is audited."""
     _audit(session, "view_equity_report", user, now, ip_address)
     sums = [func.sum(case((getattr(EquityResponse, group), 1), else_=0)) for group in EQUITY_GROUPS]
     responses = {
@@ -496,19 +518,44 @@ def equity_report(
     report = []
     for key in posting_keys:
         respondents, *groups = responses.get(key, (0,) + (0,) * len(EQUITY_GROUPS))
+        counts = dict(zip(EQUITY_GROUPS, (count or 0 for count in groups)))
+        hidden = equity_suppression(applications.get(key, 0), respondents, counts)
         report.append(
             EquityRow(
                 posting_key=key,
                 applications=applications.get(key, 0),
-                respondents=_suppressed(respondents),
-                groups={group: _suppressed(count or 0) for group, count in zip(EQUITY_GROUPS, groups)},
+                respondents=None if "respondents" in hidden else respondents,
+                groups={group: None if group in hidden else count for group, count in counts.items()},
             )
         )
     return report
 
 
-def _suppressed(count: int) -> int | None:
-    return count if count >= SMALL_COUNT else None
+def equity_suppression(applications: int, respondents: int, groups: dict[str, int]) -> set[str]:
+    """Return which of a posting's counts to hide ("respondents" or a group).
+
+    A count under SMALL_COUNT is hidden, and so is one that would give such a
+    count away by subtraction: "Answered 7, Women 7" tells that no
+    respondent is not a woman, "Answered 9, Women 5" that 4 are not. Each
+    group splits the respondents in two (in it or not; "prefer not to
+    answer" is chosen alone, so its other side is "answered for some group"),
+    so a group is shown only when both sides reach SMALL_COUNT. Those who did
+    not answer are not protected (saying nothing reveals nothing).
+    """
+    counts = {"applications": applications, "respondents": respondents}
+    counts["no_answer"] = applications - respondents
+    relations = [disclosure.Relation("applications", ("respondents", "no_answer"))]
+    for group, count in groups.items():
+        counts[group] = count
+        counts[f"not:{group}"] = respondents - count
+        relations.append(disclosure.Relation("respondents", (group, f"not:{group}")))
+    return disclosure.hidden_counts(
+        counts,
+        relations,
+        shown={"applications", "respondents", *groups},
+        threshold=SMALL_COUNT,
+        public={"applications", "no_answer"},
+    )
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -557,6 +604,8 @@ def export_detail(rows: int, filters: ApplicationFilter) -> str:
         parts.append(f"from={filters.submitted_from.date().isoformat()}")
     if filters.submitted_before is not None:
         parts.append(f"before={filters.submitted_before.date().isoformat()}")
+    if filters.essential:
+        parts.append(f"essential={filters.essential}")
     return "; ".join(parts)
 
 

@@ -11,12 +11,14 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import get_timezone_name
+from babel.lists import format_list
 from babel.numbers import format_currency
+from babel.units import format_unit
 from flask import Blueprint, Flask, current_app, g, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_babel import (
@@ -70,6 +72,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = format_file_size
     app.jinja_env.filters["amounts"] = keep_amounts_together
     app.jinja_env.filters["compensation"] = format_compensation
+    app.jinja_env.filters["duration"] = format_duration
 
 
 def _as_text(eval_context: EvalContext, translated: str) -> str:
@@ -156,6 +159,27 @@ _HOUR_H_MINUTES = re.compile(r"H{1,2}\s*'h'\s*mm")
 
 def _unbreakable(text: str) -> str:
     return text.replace(" ", NBSP)
+
+
+def format_duration(duration: timedelta) -> str:
+    """Return a duration in the page locale, in the units people count
+    waits in: "45 minutes", "5 hours", "3 days, 5 hours", « 12 jours »
+    (each number kept on one line with its unit)."""
+    locale = current_locale()
+    minutes = max(0, round(duration.total_seconds() / 60))
+
+    def unit(value: int, name: str) -> str:
+        return _unbreakable(format_unit(value, f"duration-{name}", length="long", locale=locale))
+
+    if minutes < 60:
+        return unit(max(1, minutes), "minute")
+    hours = round(minutes / 60)
+    if hours < 24:
+        return unit(hours, "hour")
+    days, hours = divmod(hours, 24)
+    if hours == 0 or days >= 10:
+        return unit(days + (1 if hours >= 12 and days >= 10 else 0), "day")
+    return format_list([unit(days, "day"), unit(hours, "hour")], style="unit", locale=locale)
 
 
 def format_file_size(size: int) -> str:

@@ -1,6 +1,6 @@
-"""Review rules as services: the pipeline, the record of decision, notes, the
-equity report, audited access. Every test runs on SQLite, and on PostgreSQL
-when configured."""
+"""Review rules as services: the pipeline, the record of decision, notes,
+audited access (the equity report: tests/web/staff/test_equity.py). Every
+test runs on SQLite, and on PostgreSQL when configured."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from tests.records import (
     PIPELINE,
     PYTHON,
     STATUSES,
-    add_equity,
     insert,
     new_application,
     service_user,
@@ -112,23 +111,6 @@ def test_the_services_refuse_a_note_or_reason_over_its_cap(db_app):
         assert db.session.scalar(select(func.count(Note.id))) == 0
         note = review.add_note(db.session, application, "n" * limits.NOTE, user=user, now=now)
         assert len(note.body) == limits.NOTE
-
-
-def test_equity_report_service_suppresses_zero_and_small_counts(db_app, staff):
-    add_equity(db_app, HEAD, [{"woman"}] * 5 + [{"indigenous"}] * 4)
-    with db_app.app_context():
-        user = service_user()
-        (row,) = review.equity_report(db.session, [HEAD], user=user, now=datetime.now(UTC), ip_address="")
-        assert (row.applications, row.respondents) == (9, 9)
-        assert row.groups == {
-            "woman": 5,
-            "indigenous": None,
-            "disability": None,
-            "visible_minority": None,
-            "prefer_not_to_answer": None,
-        }
-        (empty,) = review.equity_report(db.session, [PYTHON], user=user, now=datetime.now(UTC), ip_address="")
-        assert (empty.applications, empty.respondents) == (0, None)
 
 
 def test_opening_an_application_is_audited_and_only_for_its_reviewers(db_app, staff):

@@ -242,6 +242,7 @@ STAFF_PAGES = {
         "/en/staff/two-factor/set-up",
         "/en/staff/translations/",
         "/en/staff/password",
+        "/en/staff/search/?q=candidate",
     ),
     "fr": (
         "/fr/personnel/",
@@ -255,6 +256,7 @@ STAFF_PAGES = {
         "/fr/personnel/deux-facteurs/configuration",
         "/fr/personnel/traductions/",
         "/fr/personnel/mot-de-passe",
+        "/fr/personnel/recherche/?q=candidate",
     ),
 }
 SCREENSHOTS = PROJECT_ROOT / ".cache/screenshots"
@@ -310,6 +312,19 @@ def test_staff_pages_pass_axe(browser, with_application, lang):
     page.locator("form[action$='/notes'] button[type=submit]").click()
     if problems := violations(page):
         found["note with errors"] = problems
+    # Name-blind review, turned on from the posting page: the list and the
+    # application by number, and the admin's reveal sent without a reason.
+    page.goto(url + STAFF_PAGES[lang][1])
+    page.locator("input[name='blind-choice'][value='interview']").check()
+    page.locator("#name-blind-form button[type=submit]").click()
+    for path in (STAFF_PAGES[lang][1], STAFF_PAGES[lang][2].format(id=application_id)):
+        page.goto(url + path)
+        assert page.locator("#name-blind-notice").count() == 1, path
+        if problems := violations(page):
+            found[f"name-blind {path}"] = problems
+    page.locator("#reveal-form button[type=submit]").click()
+    if problems := violations(page):
+        found["name-blind reveal with errors"] = problems
     context.close()
     assert not found, found
 
@@ -328,10 +343,42 @@ def test_staff_pages_do_not_scroll_sideways_on_a_phone(browser, with_application
     assert not wide, wide
 
 
-def test_screenshots_of_the_staff_screens(browser, with_application):
+def _a_posting_under_way(app) -> None:
+    """Give the screenshots' posting applications at every stage, with their history."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.domain.models import Application, StatusChange
+    from portal.plumbing.db import db
+    from tests.records import HEAD, new_application
+
+    paths = [("screening",), ("screening", "interview"), ("screening", "rejected"), ("rejected",)]
+    paths += [("screening", "interview", "offer"), ()] * 2
+    start = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    with app.app_context():
+        for number, path in enumerate(paths):
+            application = new_application(HEAD, submitted_at=start + timedelta(hours=number))
+            status = "received"
+            for step, after in enumerate(path, start=1):
+                application.status_changes.append(
+                    StatusChange(
+                        from_status=status,
+                        to_status=after,
+                        reason="Does not meet the essential qualifications" if after == "rejected" else "",
+                        changed_at=start + timedelta(days=3 * step, hours=number),
+                    )
+                )
+                status = after
+            application.status = status
+            db.session.add(application)
+        db.session.commit()
+        assert db.session.query(Application).count() > len(paths)
+
+
+def test_screenshots_of_the_staff_screens(browser, with_application, live_app):
     """Writes the dashboard, a posting's list and an application page at 1280 and
     375 px to .cache/screenshots/ (git-ignored), for the issue's closing note."""
     url, application_id = with_application
+    _a_posting_under_way(live_app[1])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     names = ("staff-dashboard", "staff-posting", "staff-application")
     for width in (1280, 375):
@@ -390,4 +437,101 @@ def test_status_withdrawal_and_decision_pages_pass_axe(browser, live_app, tmp_pa
     if problems := violations(page):
         found["decision preview"] = problems
     context.close()
+    assert not found, found
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_keyboard_alone_assesses_an_application_and_axe_finds_nothing(browser, live_app, lang):
+    """Ratings chosen with the arrow keys, justifications typed, the form sent
+    with Enter; the assessment section passes axe with an error and once saved,
+    and does not scroll sideways at 320 px. Screenshots for the closing note."""
+    from tests.records import PYTHON, insert, new_application
+
+    url, app = live_app
+    (application_id,) = insert(app, new_application(PYTHON))
+    path = {"en": "/en/staff/applications/{id}/", "fr": "/fr/personnel/candidatures/{id}/"}[lang]
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    page = staff_signed_in(context, url, lang)
+    page.goto(url + path.format(id=application_id))
+    found = {}
+
+    # "Met" without a justification: the error summary takes the focus.
+    page.focus("#assessment-rating_0-3")
+    for _ in range(3):
+        page.keyboard.press("ArrowUp")
+    assert page.is_checked("#assessment-rating_0-0")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "assessment-justification_0"
+    page.locator("#assessment button[type=submit]").press("Enter")
+    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    if problems := violations(page):
+        found["assessment with an error"] = problems
+
+    page.focus("#assessment-justification_0")
+    page.keyboard.type("Master's degree in computing, 2015")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "assessment-rating_1-3"
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Scripts for reports; no web service in production")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.type") == "submit"
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+
+    table = page.locator("#assessment table").inner_text()
+    assert "Master's degree in computing, 2015" in table
+    assert "no web service in production" in table
+    if problems := violations(page):
+        found["assessment saved"] = problems
+    if lang == "en":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for width in (1280, 375):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(SCREENSHOTS / f"staff-application-assessed-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 320, "height": 700})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    context.close()
+    assert not found, found
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_dashboard_search_and_equity_figures_fit_a_phone(browser, live_app, monkeypatch, lang):
+    """The funnels, the closing-soon notice, the search results and the equity
+    report at 320 px: nothing scrolls sideways (tables scroll in their region)."""
+    from datetime import UTC, datetime
+
+    from portal.web.staff import views
+    from tests.records import HEAD, add_equity, insert, new_application
+
+    url, app = live_app
+    insert(app, new_application(HEAD, full_name="Marie-Ève Tremblay-Laframboise de la Vérendrye"))
+    add_equity(app, HEAD, [{"woman"}] * 6)
+    monkeypatch.setattr(views, "_now", lambda: datetime(2027, 3, 26, 12, tzinfo=UTC))
+    context = browser.new_context(viewport={"width": 320, "height": 700}, bypass_csp=True)
+    page = staff_signed_in(context, url, lang)
+    paths = {
+        "en": ("/en/staff/", "/en/staff/search/?q=tremblay", "/en/staff/equity/"),
+        "fr": ("/fr/personnel/", "/fr/personnel/recherche/?q=tremblay", "/fr/personnel/equite/"),
+    }[lang]
+    wide, found = {}, {}
+    for path in paths:
+        page.goto(url + path)
+        if (scroll := page.evaluate("document.documentElement.scrollWidth")) > 320:
+            wide[path] = scroll
+        if problems := violations(page):
+            found[path] = problems
+    assert page.locator(".notice--attention").count() == 0  # the equity page has none
+    page.goto(url + paths[0])
+    assert page.locator(".notice--attention").is_visible()
+    if lang == "en":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for path, name in zip(paths, ("dashboard", "search", "equity")):
+            page.goto(url + path)
+            page.screenshot(path=str(SCREENSHOTS / f"staff-{name}-320.png"), full_page=True)
+    context.close()
+    assert not wide, wide
     assert not found, found

@@ -352,6 +352,14 @@ def _schemas(codes: list[str]) -> dict[str, Any]:
                 "required": {"type": "boolean"},
                 "maxLength": _nullable({"type": "integer", "minimum": 1}),
                 "choices": {"type": "array", "items": choice},
+                "requiredAnswer": _nullable(
+                    {
+                        "type": "string",
+                        "enum": ["yes", "no"],
+                        "description": "For an essential requirement of the job: the answer that meets "
+                        "it. Another answer is shown to staff; it never rejects an application by itself.",
+                    }
+                ),
             }
         ),
         "Criterion": _object(

@@ -157,6 +157,7 @@ def screening_questions(document: Document) -> list[dict[str, Any]]:
                 "required": described["required"],
                 "maxLength": described["maxLength"],
                 "choices": described["choices"],
+                "requiredAnswer": question.required_answer or None,
             }
         )
     return found

@@ -21,6 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...domain import limits
 from ...domain.accounts import MAX_EMAIL_LENGTH, MIN_PASSWORD_LENGTH
+from ...domain.essentials import MET, UNMET
 from ...domain.models import Role, Status
 from ...domain.review import BULK_TARGETS, SORTS
 from ..forms import MaxLength, PortalForm
@@ -162,6 +163,8 @@ class FilterForm(PortalForm):
     q = StringField(_l("Name or email contains"), validators=[Optional(), MaxLength(limits.EMAIL)])
     submitted_from = FilterDate(_l("Submitted from"), validators=[Optional()])
     submitted_to = FilterDate(_l("Submitted to"), validators=[Optional()])
+    #: Shown only for a posting with essential questions; an unknown value is ignored.
+    essential = SelectField(_l("Essential requirements"), validators=[Optional()], validate_choice=False)
     sort = SelectField(_l("Sort by"), validators=[Optional()], validate_choice=False)
 
     def __init__(self, *args, **kwargs):
@@ -170,6 +173,11 @@ class FilterForm(PortalForm):
             SelectChoice(status, status.label) for status in Status
         ]
         self.sort.choices = [SelectChoice(sort, SORT_LABELS[sort]) for sort in SORTS]
+        self.essential.choices = [
+            SelectChoice("", _l("All applications")),
+            SelectChoice(UNMET, _l("Does not meet one or more")),
+            SelectChoice(MET, _l("Meets all")),
+        ]
 
 
 class AccountForm(PortalForm):
@@ -330,3 +338,23 @@ class ReleaseHoldForm(PortalForm):
     """Release one legal hold (admins)."""
 
     hold = HiddenField()
+
+
+class NameBlindForm(PortalForm):
+    """Set a posting's name-blind review (admins): follow its front matter,
+    off, or on until a stage; the choices are set by the view."""
+
+    choice = RadioField(_l("Name-blind review"), validators=[InputRequired(_l("Choose how to review"))])
+
+
+class RevealForm(PortalForm):
+    """Reveal one application's candidate to oneself, with the reason (admins)."""
+
+    reason = TextAreaField(
+        _l("Why you need to see who the candidate is"),
+        description=_l("Kept with the application, where its staff can read it; the reveal is audited."),
+        validators=[
+            DataRequired(_l("Write why you need to see who the candidate is")),
+            MaxLength(limits.DECISION_REASON),
+        ],
+    )

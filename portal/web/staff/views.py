@@ -32,10 +32,15 @@ from ...content.translations import FindingKind, UnpairedReason, translation_rep
 from ...domain import (
     accounts,
     applications,
+    assessments,
     audit,
     candidate_access,
     decisions,
+    essentials,
+    finder,
     mail,
+    name_blind,
+    reports,
     resumes,
     retention,
     review,
@@ -48,8 +53,9 @@ from ...plumbing.db import db
 from ...plumbing.i18n import localized_route
 from ..forms import database_id
 from . import auth
+from .assessing import KIND_LABELS, assessment_form, basis_labels, posting_criteria, reviewer_name
 from .auth import access, client_address, staff_user
-from .export import csv_lines
+from .export import csv_lines, decision_lines
 from .forms import (
     FILTER_YEARS,
     AccountForm,
@@ -59,9 +65,11 @@ from .forms import (
     FilterForm,
     HoldForm,
     MessageForm,
+    NameBlindForm,
     NoteForm,
     PasswordForm,
     ReleaseHoldForm,
+    RevealForm,
     SignInForm,
     StatusForm,
     password_refusal,
@@ -160,11 +168,15 @@ def password():
 @localized_route(bp, "{staff}/")
 @access("staff")
 def dashboard():
-    """List the postings this staff member may see, with counts per status."""
+    """List the postings this staff member may see, with counts per status,
+    each one's funnel and time per stage, and those closing soon unreviewed."""
+    postings = posting_summaries(db.session, staff_user(), current_index(), g.lang_code, _now())
     return render_template(
         "staff/dashboard.html",
-        postings=posting_summaries(db.session, staff_user(), current_index(), g.lang_code, _now()),
+        postings=postings,
         statuses=list(Status),
+        pipelines=reports.pipelines(db.session, postings, _now()),
+        closing_soon_days=reports.CLOSING_SOON.days,
     )
 
 
@@ -205,6 +217,7 @@ def bulk_status(posting_key: str):
                 action=url_for("staff.bulk_status", posting_key=posting_key),
                 count=len(ids),
             )
+    criteria = posting_criteria(posting_key)
     try:
         changed, skipped = decisions.decide_many(
             db.session,
@@ -217,6 +230,7 @@ def bulk_status(posting_key: str):
             user=staff_user(),
             now=_now(),
             ip_address=client_address(),
+            criteria=criteria,
         )
     except (review.ReviewError, decisions.DecisionError):
         flash(_("Write the reason for the rejection."), "error")
@@ -229,6 +243,16 @@ def bulk_status(posting_key: str):
             status=Status(form.status.data).label,
         )
     )
+    unjudged = assessments.not_judged(skipped, criteria) if form.status.data == Status.REJECTED else []
+    if unjudged:
+        flash(
+            ngettext(
+                "%(num)d application was not rejected: rate every essential criterion first.",
+                "%(num)d applications were not rejected: rate every essential criterion first.",
+                len(unjudged),
+            ),
+            "error",
+        )
     if email.send and decisions.emails_for(form.status.data) and changed:
         flash(ngettext("%(num)d email is on its way.", "%(num)d emails are on their way.", len(changed)))
     return back
@@ -275,9 +299,14 @@ def change_status(application_id: int):
                     user=staff_user(),
                     now=_now(),
                     ip_address=client_address(),
+                    criteria=posting_criteria(found.posting_key),
                 )
             except review.ReviewError as error:
-                if error.code == "reason_required":
+                if error.code == "criteria_unjudged":
+                    form.status.errors = [
+                        _("Rate every essential criterion before rejecting: the decision rests on them.")
+                    ]
+                elif error.code == "reason_required":
                     form.reason.errors = [
                         _("Write the reason for the rejection: it is the record of decision.")
                     ]
@@ -367,6 +396,40 @@ def add_note(application_id: int):
     return _render_application(found, note_form=form)
 
 
+@localized_route(bp, "{staff}/{applications}/<int:application_id>/{assessment}", methods=["POST"])
+@access("staff")
+def assess(application_id: int):
+    """Save the reviewer's own ratings of the application against each merit
+    criterion, each with its justification; audited."""
+    found = _visible_application(application_id)
+    criteria = posting_criteria(found.posting_key)
+    form = assessment_form(criteria, formdata=request.form)
+    if criteria and form.validate_on_submit():
+        try:
+            rated = assessments.save(
+                db.session,
+                found,
+                criteria,
+                form.judgements(),
+                user=staff_user(),
+                now=_now(),
+                ip_address=client_address(),
+            )
+        except assessments.AssessmentError as error:
+            form.show_problems(error.problems)
+        else:
+            flash(
+                ngettext(
+                    "Your assessment is saved: %(num)d of %(total)d criteria rated.",
+                    "Your assessment is saved: %(num)d of %(total)d criteria rated.",
+                    rated,
+                    total=len(criteria),
+                )
+            )
+            return redirect(url_for("staff.application", application_id=found.id) + "#assessment")
+    return _render_application(found, assessment=form)
+
+
 @localized_route(bp, "{staff}/{applications}/<int:application_id>/resume")
 @access("staff")
 def resume(application_id: int):
@@ -387,7 +450,7 @@ def resume(application_id: int):
     response = Response(found.content, mimetype=found.media_type)
     # An ASCII fallback and the UTF-8 name (RFC 6266): a header of
     # non-Latin-1 characters would make the WSGI server fail the response.
-    response.headers.set("Content-Disposition", "attachment", **resumes.download_names(found.filename))
+    response.headers.set("Content-Disposition", "attachment", **resumes.download_names(_resume_name(found)))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -400,6 +463,10 @@ def export(posting_key: str):
     narrowed by the list's filters; the export is audited with its row count
     and filters."""
     filters = _filters(FilterForm(request.args))
+    rule = name_blind.rule_for(db.session, current_index(), posting_key)
+    if rule.blind:
+        filters = name_blind.without_identity(filters)
+    shown = name_blind.identity_check(db.session, rule, staff_user(), posting_key)
     rows = review.export_applications(
         db.session, posting_key, filters, user=staff_user(), now=_now(), ip_address=client_address()
     )
@@ -408,11 +475,30 @@ def export(posting_key: str):
         question_labels(current_index(), posting_key, g.lang_code),
         timezone(current_app.config),
         current_app.config["PORTAL_LANGUAGES"],
+        shown=shown,
+        criteria=posting_criteria(posting_key),
     )
     response = Response(stream_with_context(lines), mimetype="text/csv")
     # The key comes from the URL: only its plain characters go into a header.
     name = re.sub(r"[^A-Za-z0-9_-]", "", posting_key)[:100] or "posting"
     response.headers.set("Content-Disposition", "attachment", filename=f"applications-{name}.csv")
+    return response
+
+
+@localized_route(bp, "{staff}/{postings}/<posting_key>/{record_of_decision}.csv")
+@access("admin")
+def export_decisions(posting_key: str):
+    """Stream a posting's record of decision as CSV: each application by
+    reference, its decision and its ratings against each merit criterion,
+    consolidated and by reviewer; audited with its row count."""
+    _require_posting(posting_key)
+    rows = assessments.record_of_decision(
+        db.session, posting_key, user=staff_user(), now=_now(), ip_address=client_address()
+    )
+    lines = decision_lines(rows, posting_criteria(posting_key), timezone(current_app.config))
+    response = Response(stream_with_context(lines), mimetype="text/csv")
+    name = re.sub(r"[^A-Za-z0-9_-]", "", posting_key)[:100] or "posting"
+    response.headers.set("Content-Disposition", "attachment", filename=f"record-of-decision-{name}.csv")
     return response
 
 
@@ -501,13 +587,94 @@ def release_posting_hold(posting_key: str):
     return redirect(url_for("staff.posting", posting_key=posting_key) + "#legal-hold")
 
 
+# Name-blind review --------------------------------------------------------------
+
+
+@localized_route(bp, "{staff}/{postings}/<posting_key>/{name_blind}", methods=["POST"])
+@access("admin")
+def set_name_blind(posting_key: str):
+    """Turn a posting's name-blind review on (until a stage) or off, or let
+    its front matter decide again (admins); audited."""
+    _require_posting(posting_key)
+    form = _name_blind_form(posting_key, submitted=True)
+    if not form.validate_on_submit():
+        return _render_posting(posting_key, name_blind_form=form)
+    name_blind.set_rule(
+        db.session, posting_key, form.choice.data, user=staff_user(), now=_now(), ip_address=client_address()
+    )
+    flash(_("Name-blind review saved."))
+    return redirect(url_for("staff.posting", posting_key=posting_key) + "#name-blind")
+
+
+@localized_route(bp, "{staff}/{applications}/<int:application_id>/{reveal}", methods=["POST"])
+@access("admin")
+def reveal_identity(application_id: int):
+    """Show a name-blind application's candidate to this admin only, with
+    the reason written down; audited."""
+    found = _visible_application(application_id)
+    form = RevealForm(prefix="reveal")
+    if form.validate_on_submit():
+        try:
+            name_blind.reveal(
+                db.session,
+                name_blind.rule_for(db.session, current_index(), found.posting_key),
+                found,
+                form.reason.data,
+                user=staff_user(),
+                now=_now(),
+                ip_address=client_address(),
+            )
+        except name_blind.NameBlindError as error:
+            if error.code != "not_hidden":
+                form.reason.errors = [_("Write why you need to see who the candidate is")]
+                return _render_application(found, reveal_form=form)
+            flash(_("You already see who this candidate is."))
+        else:
+            flash(_("You now see who this candidate is. Other staff still see the candidate number."))
+        return redirect(url_for("staff.application", application_id=found.id) + "#name-blind")
+    return _render_application(found, reveal_form=form)
+
+
 # Admin ----------------------------------------------------------------------
+
+
+@localized_route(bp, "{staff}/{search}/")
+@access("admin")
+def search():
+    """Find applications in every posting by name, email or reference (admins);
+    each search is audited with its number of matches."""
+    query = request.args.get("q", "")
+    error = result = None
+    index = current_index()
+    try:
+        result = finder.search_applications(
+            db.session,
+            query,
+            user=staff_user(),
+            now=_now(),
+            ip_address=client_address(),
+            blind_postings=finder.blind_postings(db.session, index),
+        )
+    except finder.SearchError as refused:
+        error = _search_refusal(refused.code)
+    rows = result.rows if result else []
+    return render_template(
+        "staff/search.html",
+        query=query[: finder.MAX_QUERY * 2],
+        error=error,
+        result=result,
+        titles=_posting_titles(rows),
+        hidden=finder.hidden_identities(db.session, index, staff_user(), rows),
+        candidate_label=name_blind.candidate_label,
+        max_query=finder.MAX_QUERY,
+    )
 
 
 @localized_route(bp, "{staff}/{equity}/")
 @access("admin")
 def equity():
-    """Show self-identification in aggregate per posting, small counts hidden."""
+    """Show self-identification in aggregate per posting, with the counts
+    that could single out a few people hidden."""
     postings = posting_summaries(db.session, staff_user(), current_index(), g.lang_code, _now())
     return render_template(
         "staff/equity.html",
@@ -520,6 +687,7 @@ def equity():
         ),
         titles={summary.key: summary.title for summary in postings},
         groups=review.EQUITY_GROUPS,
+        small_count=review.SMALL_COUNT,
     )
 
 
@@ -617,6 +785,21 @@ def content_translations():
 # Helpers --------------------------------------------------------------------
 
 
+def _search_refusal(code: str) -> str:
+    return {
+        "too_long": _("Use %(num)d characters or fewer", num=finder.MAX_QUERY),
+        "unreadable": _("Use letters, digits, spaces, @ and punctuation only"),
+    }.get(code, _("Enter a name, an email address or a reference number"))
+
+
+def _posting_titles(rows) -> dict[str, str]:
+    """The titles, in the page language, of the postings ``rows`` belong to."""
+    return {
+        key: posting_title(db.session, current_index(), key, g.lang_code)
+        for key in {row.posting_key for row in rows}
+    }
+
+
 def _correction_refusal(code: str) -> str:
     return {
         "withdrawn_by_candidate": _("The candidate withdrew this application themselves: that is final."),
@@ -663,9 +846,12 @@ def _needs_preview(form: DecisionEmailForm, email: decisions.DecisionEmail) -> b
 
 def _render_preview(form, application, email: decisions.DecisionEmail, *, action: str, count: int = 1):
     """Show the email exactly as it will be sent to ``application``'s candidate,
-    with a form that sends the same choices again, confirmed."""
+    with a form that sends the same choices again, confirmed. While the
+    candidate is shown by number, so is the preview (name and address hidden)."""
+    rule = name_blind.rule_for(db.session, current_index(), application.posting_key)
+    blind = name_blind.hidden(db.session, rule, staff_user(), application)
     rendered = decisions.preview(
-        application,
+        name_blind.stand_in(application) if blind else application,
         form.status.data,
         reason=form.reason.data or "",
         email=email,
@@ -675,6 +861,8 @@ def _render_preview(form, application, email: decisions.DecisionEmail, *, action
         "staff/decision_preview.html",
         form=form,
         application=application,
+        blind=blind,
+        candidate_label=name_blind.candidate_label,
         email=rendered,
         action=action,
         count=count,
@@ -698,12 +886,21 @@ def _titles(posting_key: str) -> dict[str, str]:
 
 
 def _render_application(
-    found, status_form=None, note_form=None, hold_form=None, message_form=None, correction_form=None
+    found,
+    status_form=None,
+    note_form=None,
+    hold_form=None,
+    message_form=None,
+    correction_form=None,
+    assessment=None,
+    reveal_form=None,
 ):
     allowed = review.allowed_transitions(found.status)
+    criteria = posting_criteria(found.posting_key)
     return render_template(
         "staff/application.html",
         application=found,
+        **_identity(found, reveal_form),
         title=posting_title(db.session, current_index(), found.posting_key, g.lang_code),
         status_form=status_form or StatusForm(formdata=None, allowed=allowed),
         message_form=message_form or MessageForm(formdata=None, prefix="message"),
@@ -718,17 +915,31 @@ def _render_application(
         correction_form=correction_form or CorrectionForm(formdata=None, prefix="correction"),
         correct_to=review.previous_status(found),
         candidate_withdrew=candidate_access.withdrawn_by_candidate(found),
+        unmet_essentials=essentials.unmet(
+            found.answers, essentials.requirements_of(current_index(), found.posting_key, g.lang_code)
+        ),
         is_correction=review.is_correction,
+        criteria=criteria,
+        board=assessments.board(found, criteria),
+        assessment_form=assessment
+        or assessment_form(criteria, assessments.own_judgements(found, staff_user())),
+        kind_labels=KIND_LABELS,
+        reviewer_name=reviewer_name,
+        basis_labels=lambda basis: basis_labels(basis, criteria),
     )
 
 
-def _render_posting(posting_key: str, hold_form=None):
+def _render_posting(posting_key: str, hold_form=None, name_blind_form=None):
     filters_form = FilterForm(request.args)
     filters = _filters(filters_form)
+    rule = name_blind.rule_for(db.session, current_index(), posting_key)
+    if rule.blind:
+        filters = name_blind.without_identity(filters)
     page = review.page_of_applications(db.session, posting_key, filters, request.args.get("cursor"))
     return render_template(
         "staff/posting.html",
         posting_key=posting_key,
+        **_blind_list(posting_key, rule, page.rows, filters_form, name_blind_form),
         title=posting_title(db.session, current_index(), posting_key, g.lang_code),
         filters_form=filters_form,
         page=page,
@@ -736,6 +947,10 @@ def _render_posting(posting_key: str, hold_form=None):
         decision_emails=decisions.TEMPLATES,
         query_without_cursor={k: v for k, v in request.args.items() if k != "cursor"},
         export_query=_filter_query(filters_form),
+        essential_requirements=filters.requirements,
+        unmet_essentials=essentials.unmet_by_application(
+            db.session, [row.id for row in page.rows], filters.requirements
+        ),
         flag_labels={flag: labels[0] for flag, labels in applications.FLAGS.items()},
         flags_of=applications.flags_of,
         holds=retention.holds_on_posting(db.session, posting_key),
@@ -743,11 +958,70 @@ def _render_posting(posting_key: str, hold_form=None):
     )
 
 
+def _identity(found, reveal_form=None) -> dict:
+    """What the application page needs for name-blind review: whether the
+    candidate is shown by number, the reveals, the admin's reveal form."""
+    rule = name_blind.rule_for(db.session, current_index(), found.posting_key)
+    return {
+        "name_blind": rule,
+        "blind": name_blind.hidden(db.session, rule, staff_user(), found),
+        "candidate_label": name_blind.candidate_label,
+        "reveals": name_blind.reveals_of(db.session, found),
+        "reveal_form": reveal_form or RevealForm(formdata=None, prefix="reveal"),
+    }
+
+
+def _blind_list(posting_key: str, rule: name_blind.Rule, rows, filters_form: FilterForm, form=None) -> dict:
+    """What a posting's list needs for name-blind review: whose names show,
+    no name search or sort while it is on, and the admin's setting form."""
+    if rule.blind:
+        filters_form.sort.choices = [choice for choice in filters_form.sort.choices if choice.value != "name"]
+    return {
+        "name_blind": rule,
+        "shown": name_blind.shown_ids(db.session, rule, staff_user(), rows),
+        "candidate_label": name_blind.candidate_label,
+        "name_blind_form": form or _name_blind_form(posting_key, rule),
+    }
+
+
+def _name_blind_form(
+    posting_key: str, rule: name_blind.Rule | None = None, submitted: bool = False
+) -> NameBlindForm:
+    """The admin's name-blind form (the one sent, or the current choice),
+    its choices described in the page language."""
+    rule = rule or name_blind.rule_for(db.session, current_index(), posting_key)
+    if submitted:
+        form = NameBlindForm(prefix="blind")
+    else:
+        form = NameBlindForm(formdata=None, prefix="blind", choice=rule.choice)
+    follow = (
+        _("As the posting’s file says (now: names hidden until “%(stage)s”)", stage=rule.content_until.label)
+        if rule.content_until
+        else _("As the posting’s file says (now: names shown)")
+    )
+    form.choice.choices = [
+        ("content", follow),
+        ("off", _("Off: staff see names")),
+        *(
+            (stage.value, _("On: names hidden until an application reaches “%(stage)s”", stage=stage.label))
+            for stage in name_blind.STAGES
+        ),
+    ]
+    return form
+
+
+def _resume_name(resume) -> str:
+    """The name a résumé downloads under (see name_blind.resume_name)."""
+    application = review.visible_application(db.session, staff_user(), resume.application_id)
+    rule = name_blind.rule_for(db.session, current_index(), application.posting_key)
+    return name_blind.resume_name(db.session, rule, staff_user(), application)
+
+
 def _filter_query(form: FilterForm) -> dict[str, str]:
     """Return the list's valid filters as query arguments (for the export link)."""
     return {
         field.name: request.args[field.name]
-        for field in (form.status, form.q, form.submitted_from, form.submitted_to)
+        for field in (form.status, form.q, form.submitted_from, form.submitted_to, form.essential)
         if request.args.get(field.name) and not field.errors
     }
 
@@ -770,6 +1044,11 @@ def _filters(form: FilterForm) -> review.ApplicationFilter:
         submitted_from=datetime.combine(start, time(), tzinfo=zone) if start else None,
         submitted_before=datetime.combine(end + timedelta(days=1), time(), tzinfo=zone) if end else None,
         sort=form.sort.data if form.sort.data in review.SORTS else "newest",
+        essential=form.essential.data if form.essential.data in essentials.CHOICES else "",
+        # The list and its CSV export are both a posting's: the key is in their URL.
+        requirements=essentials.requirements_of(
+            current_index(), request.view_args["posting_key"], g.lang_code
+        ),
     )
 
 

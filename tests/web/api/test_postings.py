@@ -216,6 +216,15 @@ def test_posting_form_gives_its_merit_criteria_essential_first(client, lang):
     )
 
 
+def test_an_essential_question_gives_the_answer_that_meets_it(client):
+    form = api(client, "/api/v1/postings/head-product-management")["form"]
+    required = {question["id"]: question["requiredAnswer"] for question in form["questions"]}
+    assert required["clearance"] == "yes"
+    assert [key for key, answer in required.items() if answer is None] == [
+        key for key in required if key != "clearance"
+    ]
+
+
 def test_a_posting_without_criteria_gives_an_empty_list(client):
     assert api(client, "/api/v1/postings/head-product-management")["form"]["criteria"] == []
 

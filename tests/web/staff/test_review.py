@@ -37,7 +37,6 @@ from tests.records import (
     STAFF_HOME,
     STATUSES,
     TITLES,
-    add_equity,
     audit_events,
     fetch,
     insert,
@@ -1002,62 +1001,7 @@ def test_reviewers_cannot_export(db_app, staff, submitted, lang):
     assert audit_events(db_app, "export_csv") == []
 
 
-# 8. Equity report ---------------------------------------------------------------
-
-
-def equity_table(soup) -> dict[str, list[str]]:
-    return {cells[0]: cells[1:] for cells in table_rows(soup)}
-
-
-def test_equity_report_counts_per_group_and_hides_small_numbers(db_app, staff):
-    head = add_equity(
-        db_app,
-        HEAD,
-        [{"woman", "visible_minority"}] * 4 + [{"woman", "indigenous"}] + [{"prefer_not_to_answer"}],
-        extra_applications=1,
-    )
-    python = add_equity(db_app, PYTHON, [{"woman"}, {"disability"}])
-    result = parse_page(staff.client(staff.admin).get("/en/staff/equity/"))
-    table = equity_table(result.soup)
-    headers = [th.get_text(" ", strip=True) for th in result.soup.select("table.data-table thead th")]
-    assert headers == [
-        "Posting",
-        "Applications",
-        "Answered",
-        "Women",
-        "Indigenous peoples",
-        "Persons with disabilities",
-        "Members of visible minorities",
-        "Prefer not to answer",
-    ]
-    few = "fewer than 5"
-    #                                apps  answered woman indigenous disability minority prefer-not
-    assert table[TITLES["en"][HEAD]] == ["7", "6", "5", few, few, few, few]
-    assert table[TITLES["en"][PYTHON]] == ["2", few, few, few, few, few, few]
-    assert set(table) == {TITLES["en"][HEAD], TITLES["en"][PYTHON]}  # postings with applications
-
-    # Never a list of people.
-    text = result.text
-    for application in head + python:
-        assert application.full_name not in text and application.email not in text
-        assert application.reference not in text
-    assert not any("/applications/" in href for href in result.links())
-
-
-def test_equity_report_shows_five_and_more(db_app, staff):
-    add_equity(
-        db_app, HEAD, [{"woman", "indigenous", "disability", "visible_minority"}] * 5 + [{"woman"}] * 2
-    )
-    table = equity_table(parse_page(staff.client(staff.admin).get("/en/staff/equity/")).soup)
-    assert table[TITLES["en"][HEAD]] == ["7", "7", "7", "5", "5", "5", "fewer than 5"]
-
-
-@pytest.mark.parametrize("path", ["/en/staff/equity/", "/fr/personnel/equite/"])
-def test_reviewers_cannot_see_the_equity_report(db_app, staff, path):
-    add_equity(db_app, HEAD, [{"woman"}] * 6)
-    assert staff.client(staff.assigned).get(path).status_code == 404
-    assert staff.client(staff.admin).get(path).status_code == 200
-    assert staff.client(None).get(path).status_code == 302
+# 8. Equity report: tests/web/staff/test_equity.py ---------------------------------
 
 
 # 9. Audit log -------------------------------------------------------------------
