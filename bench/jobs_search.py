@@ -72,15 +72,16 @@ SEARCHES = {
 }
 
 
-def write_postings(root: Path, count: int) -> None:
-    """Write ``count`` open postings in each language, with varied facts."""
+def write_postings(root: Path, count: int, bodies: dict[str, str] | None = None) -> None:
+    """Write ``count`` open postings in each language, with varied facts
+    (and ``bodies`` by language, else a few paragraphs)."""
     today = datetime.now(UTC)
     for number in range(count):
         title = TITLES[number % len(TITLES)]
         closing = (today + timedelta(days=1 + number % 120)).date().isoformat()
         posted = (today - timedelta(days=number % 90, minutes=number)).isoformat(timespec="seconds")
         for index, lang in enumerate(("en", "fr")):
-            body = "\n\n".join(paragraph[index] for paragraph in PARAGRAPHS) * 3
+            body = bodies[lang] if bodies else "\n\n".join(paragraph[index] for paragraph in PARAGRAPHS) * 3
             folder = root / lang / FOLDERS[lang]
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"posting-{number}.md").write_text(

@@ -21,7 +21,7 @@ from sqlalchemy import insert, text
 
 from portal import create_app
 from portal.domain import review
-from portal.domain.models import Application
+from portal.domain.models import Application, Status
 from portal.plumbing.db import db
 
 ROWS = 100_000
@@ -46,7 +46,7 @@ def fill(rows: int) -> None:
                 "about": "",
                 "keep_for_future": False,
                 "privacy_notice_version": "bench",
-                "status": review.STATUSES[number % 5],
+                "status": list(Status)[number % 5],
                 "submitted_at": start + timedelta(seconds=number * 37),
             }
         )

@@ -5,9 +5,11 @@ call the domain and report; each one's work is a single transaction."""
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -18,6 +20,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
 from .content import Severity, content_mirrors, content_roots, current_index, load_index
+from .content.loader import load
 from .content.translations import DEFAULT_STALE_DAYS, translation_report
 from .domain import accounts, alerts, antivirus, limits, mail, resumes, retention, second_factor
 from .domain.models import Role
@@ -25,8 +28,9 @@ from .plumbing import catalogs, glossary
 from .plumbing.config import PROJECT_ROOT, timezone
 from .plumbing.db import db, one_at_a_time, schema_state, transaction
 from .plumbing.i18n import translation_directory
+from .web import export_site
 
-content_cli = AppGroup("content", help="Check the job postings and blog stories.")
+content_cli = AppGroup("content", help="Check the job postings and blog stories; export the public site.")
 outbox_cli = AppGroup("outbox", help="Send the emails waiting in the outbox.")
 staff_cli = AppGroup("staff", help="Manage hiring staff accounts.")
 retention_cli = AppGroup("retention", help="Delete applications kept longer than allowed.")
@@ -46,6 +50,34 @@ def needs_database(command: Callable) -> Callable:
         return command(*args, **kwargs)
 
     return checked
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], object]]:
+    """Yield ``report(done, total)``, which draws a progress bar on a terminal
+    (standard error); under cron or a pipe it shows nothing."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    with ExitStack() as stack:
+        bars: list = []
+
+        def report(done: int, total: int) -> None:
+            if not bars:
+                bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+                bars.append(stack.enter_context(bar))
+            bars[0].update(done - bars[0].pos)
+
+        yield report
+
+
+def _tracked(items: list, label: str) -> Iterator:
+    """Yield ``items``, with a progress bar on a terminal (see ``_progress``)."""
+    if not sys.stderr.isatty() or not items:
+        yield from items
+        return
+    with click.progressbar(items, label=label, file=sys.stderr, show_pos=True) as bar:
+        yield from bar
 
 
 def init_app(app: Flask) -> None:
@@ -70,7 +102,14 @@ def content_check(directories: tuple[str, ...], strict: bool) -> None:
     """
     roots = list(directories) or content_roots(current_app.config["PORTAL_CONTENT_DIR"])
     languages = current_app.config["PORTAL_LANGUAGES"]
-    index = load_index(roots, list(languages), timezone(current_app.config), content_mirrors(languages))
+    with _progress("Reading the content") as report:
+        index = load(
+            roots,
+            list(languages),
+            timezone(current_app.config),
+            mirrors=content_mirrors(languages),
+            progress=report,
+        )
     for problem in index.problems:
         click.echo(str(problem))
     counts = Counter(problem.severity for problem in index.problems)
@@ -81,6 +120,45 @@ def content_check(directories: tuple[str, ...], strict: bool) -> None:
     )
     if counts[Severity.ERROR] or (strict and counts[Severity.WARNING]):
         raise SystemExit(1)
+
+
+@content_cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--base-url",
+    help="The public address pages, feeds and the sitemap link to "
+    "(default: https:// and the first of PORTAL_TRUSTED_HOSTS; http://localhost for localhost).",
+)
+def content_export(directory: Path, base_url: str | None) -> None:
+    """Write every public page, feed, sitemap, API document and static file
+    into DIRECTORY at its URL, for a web server to serve without the app;
+    forms, job alerts and staff pages stay with the app.
+
+    The export is written beside DIRECTORY and replaces it only when
+    complete, with .export-manifest.json (each URL's file, type and ETag)
+    and .redirects.map (old addresses, an nginx map). Exits 1 on failure,
+    DIRECTORY unchanged.
+    """
+    app = current_app._get_current_object()
+    base_url = (base_url or export_site.default_base_url(app)).rstrip("/")
+    # Warnings only: a log line per page rendered would bury the summary (cron mails it).
+    level = app.logger.level
+    app.logger.setLevel(logging.WARNING)
+    try:
+        targets, unfilled = export_site.discover(app, base_url)
+        with _progress("Exporting the site") as report:
+            result = export_site.export_site(
+                app, directory, targets, base_url=base_url, unfilled=unfilled, progress=report
+            )
+    except (export_site.ExportError, OSError, ValueError) as error:
+        click.echo(f"portal: export failed: {error}; {directory} is unchanged", err=True)
+        raise SystemExit(1) from None
+    finally:
+        app.logger.setLevel(level)
+    click.echo(
+        f"Exported {result.files} files ({result.bytes / 1_000_000:.1f} MB) to {directory}; "
+        f"{len(result.left_to_app)} URLs left to the app, {result.redirects} redirects"
+    )
 
 
 @content_cli.command("translations")
@@ -363,7 +441,7 @@ def retention_purge(older_than: str | None, dry_run: bool) -> None:
     except ValueError as error:
         click.echo(str(error), err=True)
         raise SystemExit(2) from None
-    with transaction() as session:
+    with transaction() as session, _progress("Deleting old applications") as progress:
         one_at_a_time(session, "retention purge")
         report = retention.purge(
             session,
@@ -375,6 +453,7 @@ def retention_purge(older_than: str | None, dry_run: bool) -> None:
             actor="flask retention purge",
             alert_confirm_days=int(config["PORTAL_ALERT_CONFIRM_DAYS"]),
             kept_resume_hours=int(config["PORTAL_KEPT_RESUME_HOURS"]),
+            progress=progress,
         )
     click.echo(
         f"{'would remove' if dry_run else 'removed'} {report.kept_resumes} résumés kept for forms "
@@ -453,7 +532,7 @@ def alerts_send() -> None:
         due = alerts.confirmed_alert_ids(session)
     emails: list[int] = []
     postings = 0
-    for alert_id in due:
+    for alert_id in _tracked(due, "Sending job alerts"):
         try:
             with transaction() as session:
                 sent = alerts.send_alert(session, alert_id, index, now=datetime.now(UTC))

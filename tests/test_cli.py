@@ -3,9 +3,15 @@ and commands that keep quiet about what they were not asked."""
 
 from __future__ import annotations
 
+import io
+import sys
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import func, select
 
+from portal import cli as commands
+from portal.content.loader import load
 from portal.domain.models import StaffSession, StaffUser
 from portal.plumbing.db import db
 from tests.conftest import FIXTURES, STAFF_PASSWORD, sign_in
@@ -263,3 +269,32 @@ def test_commands_on_a_database_never_migrated_say_what_to_run(make_app, tmp_pat
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert result.stderr.strip().count("\n") == 0
     assert "run `flask --app wsgi db upgrade`" in result.stderr
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_long_commands_draw_a_progress_bar_on_a_terminal_and_nothing_under_cron(monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with commands._progress("Reading the content") as report:
+        load([FIXTURES / "content"], ["en", "fr"], ZoneInfo("America/Toronto"), progress=report)
+    assert list(commands._tracked([1, 2], "Sending job alerts")) == [1, 2]
+    drawn = terminal.getvalue()
+    assert "Reading the content" in drawn and "Sending job alerts" in drawn and "2/2" in drawn
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", piped)
+    with commands._progress("Reading the content") as report:
+        load([FIXTURES / "content"], ["en", "fr"], ZoneInfo("America/Toronto"), progress=report)
+    assert list(commands._tracked([1, 2], "Sending job alerts")) == [1, 2]
+    assert piped.getvalue() == ""
+
+
+def test_loading_a_tree_tells_its_progress_up_to_the_end():
+    told = []
+    zone = ZoneInfo("America/Toronto")
+    load([FIXTURES / "content"], ["en", "fr"], zone, progress=lambda *step: told.append(step))
+    done = [step[0] for step in told]
+    assert done == sorted(done) and told[-1][0] == told[-1][1] > 0

@@ -12,7 +12,7 @@ import hashlib
 import os
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -53,18 +53,25 @@ def load(
     signature: str | None = None,
     now: datetime | None = None,
     mirrors: Mapping[str, str] | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> ContentIndex:
     """Read every content file under ``roots`` and build the index.
 
     ``signature`` is the tree's fingerprint when the caller has just taken it;
     ``now`` (default: the current time) tells which postings are open.
     ``mirrors`` maps a language with no files of its own (the pseudo-locale)
-    to the language whose documents it shows.
+    to the language whose documents it shows. ``progress(done, total)`` is
+    called as the files are read, then built (a progress bar for a large tree).
     """
     roots = tuple(str(root) for root in roots)
     signature = signature or scan_signature(roots)
     mirrors = dict(mirrors or {})
     loader = _Loader([lang for lang in languages if lang not in mirrors], timezone, now or datetime.now(UTC))
+    if progress is not None:
+        loader.progress = progress
+        loader.total = 2 * sum(
+            1 for root in roots for lang in loader.languages for _ in markdown_files(Path(root, lang))
+        )
     for root in roots:
         loader.read_root(root)
     index = loader.finish(roots, signature)
@@ -124,6 +131,14 @@ class _Loader:
         #: When each file was last changed: for two files claiming one URL or
         #: key, the one that was there first keeps it.
         self.modified: dict[str, int] = {}
+        #: Told (done, total) after each file read and each document built.
+        self.progress: Callable[[int, int], object] | None = None
+        self.done = self.total = 0
+
+    def step(self) -> None:
+        if self.progress is not None:
+            self.done = min(self.done + 1, self.total)
+            self.progress(self.done, self.total)
 
     def report(self, path: str, line: int, severity: Severity, message: str) -> None:
         self.problems.append(Problem(path, line, severity, message))
@@ -142,6 +157,7 @@ class _Loader:
             for path in markdown_files(Path(root, lang)):
                 relative = path.relative_to(Path(root, lang))
                 self.read_file(os.path.join(root, lang, *relative.parts), lang, relative, root)
+                self.step()
 
     def read_file(self, display: str, lang: str, relative: Path, root: str) -> None:
         real_root = os.path.realpath(root)
@@ -182,7 +198,14 @@ class _Loader:
 
     def finish(self, roots: tuple[str, ...], signature: str) -> ContentIndex:
         self.classify()
-        documents = [doc for doc in (self.build(source) for source in self.sources) if doc]
+        documents = []
+        for source in self.sources:
+            document = self.build(source)
+            if document:
+                documents.append(document)
+            self.step()
+        if self.progress is not None:
+            self.progress(self.total, self.total)
         # Files whose front matter drew warnings (placeholders, stray keys,
         # test postings) lose to clean files for one slug or key.
         self.doubtful = {

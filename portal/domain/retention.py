@@ -23,6 +23,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -158,6 +159,7 @@ def purge(
     actor: str = "",
     alert_confirm_days: int | None = None,
     kept_resume_hours: int | None = None,
+    progress: Callable[[int, int], object] = lambda done, total: None,
 ) -> PurgeReport:
     """Delete the applications (with résumés, answers, notes, history, equity
     responses and emails) whose clock started longer ago than the period:
@@ -170,7 +172,8 @@ def purge(
     that was never submitted.
 
     A dry run counts without deleting or recording anything. A real purge
-    leaves one audit entry with the counts.
+    leaves one audit entry with the counts. ``progress(done, total)`` is
+    told how many applications are deleted so far, after each batch.
     """
     keys = set(session.scalars(select(Application.posting_key).distinct()))
     nested = session.begin_nested() if dry_run else None
@@ -209,6 +212,7 @@ def purge(
         batch = doomed[start_at : start_at + 500]
         session.execute(delete(OutboxEmail).where(OutboxEmail.application_id.in_(batch)))
         session.execute(delete(Application).where(Application.id.in_(batch)))
+        progress(start_at + len(batch), len(doomed))
     audit.record(
         session,
         "purge",

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from flask import Flask, Response, current_app, g, make_response, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from .config import PROJECT_ROOT
 
@@ -29,6 +30,7 @@ SECURITY_HEADERS = {
         "microphone=(), payment=(), usb=(), interest-cohort=()"
     ),
 }
+_SECURITY_HEADER_ITEMS = tuple((name, name.lower(), value) for name, value in SECURITY_HEADERS.items())
 #: Sent over HTTPS only: browsers then never try plain HTTP for two years.
 STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
@@ -40,6 +42,20 @@ def init_app(app: Flask) -> None:
     )
     app.extensions["portal.rendered_pages"] = RenderedPages(int(app.config["PORTAL_PAGE_CACHE_SIZE"]))
     app.after_request(_add_security_headers)
+    app.session_interface = PublicPagesSessionInterface()
+
+
+class PublicPagesSessionInterface(SecureCookieSessionInterface):
+    """Flask's cookie session, except that a public page (one the cache may
+    share: the same for every visitor) does not say ``Vary: Cookie`` merely
+    because its template looked for flashed messages: a shared cache would
+    otherwise keep one copy per visitor's cookie, and nginx none at all."""
+
+    def save_session(self, app: Flask, session, response: Response) -> None:
+        super().save_session(app, session, response)
+        shared = response.cache_control.public and "Set-Cookie" not in response.headers
+        if shared and not session.modified:
+            response.vary.discard("Cookie")
 
 
 def build_fingerprint(folders: Iterable[os.PathLike | str]) -> str:
@@ -60,8 +76,11 @@ def _session_cookie_will_be_set() -> bool:
 
 
 def _add_security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    # A view may have set its own (a download's sandbox CSP): those are kept.
+    present = {name.lower() for name, _value in response.headers.items()}
+    for name, lowered, value in _SECURITY_HEADER_ITEMS:
+        if lowered not in present:
+            response.headers.add(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     if "Set-Cookie" in response.headers or _session_cookie_will_be_set():
@@ -124,6 +143,26 @@ def _personal() -> bool:
     return session.modified or "csrf_token" in g
 
 
+def kept_in_memory(parts: Iterable, body: Callable[[], str | bytes]) -> str | bytes:
+    """Return ``body()``, rendered once per build and ``parts`` and then
+    served from memory: for what is the same for every visitor but needs no
+    ETag (an error page)."""
+    seed = "\0".join(str(part) for part in (current_app.extensions["portal.build_id"], *parts))
+    return _kept(hashlib.blake2b(seed.encode(), digest_size=16).hexdigest(), body)
+
+
+def _kept(digest: str, body: Callable[[], str | bytes]) -> str | bytes:
+    pages = current_app.extensions["portal.rendered_pages"]
+    # Absolute URLs in a page (canonical, feeds) name the scheme and host it was asked of.
+    key = (digest, request.host_url)
+    rendered = None if current_app.debug else pages.get(key)
+    if rendered is None:
+        rendered = body()
+        if not _personal():
+            pages.put(key, rendered)
+    return rendered
+
+
 def respond_cached(
     body: Callable[[], str | bytes], *, validator: Iterable, status: int = 200, mimetype: str | None = None
 ) -> Response:
@@ -139,15 +178,7 @@ def respond_cached(
     if status == 200 and etag in request.if_none_match:
         response = Response(status=304)
     else:
-        pages = current_app.extensions["portal.rendered_pages"]
-        # Absolute URLs in a page (canonical, feeds) name the scheme and host it was asked of.
-        key = (etag, request.host_url)
-        rendered = None if current_app.debug else pages.get(key)
-        if rendered is None:
-            rendered = body()
-            if not _personal():
-                pages.put(key, rendered)
-        response = make_response(rendered, status)
+        response = make_response(_kept(etag, body), status)
         if mimetype is not None:
             response.mimetype = mimetype
     response.set_etag(etag)

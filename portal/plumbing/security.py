@@ -3,7 +3,7 @@ names, cookies."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -37,7 +37,15 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     # One limiter per app: Flask-Limiter keeps its storage and key prefix on
     # the Limiter object, so a shared one would mix the counts of two apps.
-    app.extensions["portal.limiter"] = Limiter(key_func=get_remote_address, app=app)
+    limiter = Limiter(key_func=get_remote_address, app=app)
+    # Every limit is on form submissions (POST): pages that only read are not
+    # looked at, which keeps the cost of a page served from memory low.
+    limiter.request_filter(_only_reads)
+    app.extensions["portal.limiter"] = limiter
+
+
+def _only_reads() -> bool:
+    return request.method in ("GET", "HEAD", "OPTIONS")
 
 
 def secure_cookies(app: Flask) -> bool:

@@ -50,6 +50,11 @@ def commit_request() -> None:
     (an error, an abort) commits nothing, and the session is rolled back
     when the request ends.
     """
+    if not db.session.registry.has():
+        # The request never opened a database session (a page served from
+        # memory): there is nothing to commit, nor any email queued.
+        read_only()
+        return
     session = db.session
     queued = mail.take_queued(session)
     if queued:

@@ -5,7 +5,7 @@ share it."""
 
 from __future__ import annotations
 
-from flask import abort, g, redirect, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 
 from ..content import Document, Kind, current_index
 from ..plumbing.i18n import LANG_ARG, set_translations
@@ -35,10 +35,25 @@ def document_or_redirect(kind: Kind, slug: str, endpoint: str | None = None) -> 
             abort(404)
         abort(redirect(document_url(moved, endpoint), 301))
     set_translations(
-        {lang: document_url(other, endpoint) for lang, other in index.translations_of(document).items()},
+        _translation_urls(index, document, endpoint),
         fallback=lambda lang: url_for(LISTING_ENDPOINTS[kind], **{LANG_ARG: lang}),
     )
     return document
+
+
+def _translation_urls(index, document: Document, endpoint: str | None) -> dict[str, str]:
+    """The URLs of a document's translations, worked out once per content
+    version (building URLs costs more than serving a page kept in memory)."""
+    known = current_app.extensions.setdefault("portal.translation_urls", {})
+    key = (index.signature, request.script_root, document.kind, document.lang, document.slug, endpoint)
+    urls = known.get(key)
+    if urls is None:
+        if len(known) > 4 * len(index.documents) + 100:
+            known.clear()  # an older content version's URLs
+        translations = index.translations_of(document).items()
+        urls = {lang: document_url(other, endpoint) for lang, other in translations}
+        known[key] = urls
+    return urls
 
 
 def alias_target(path: str) -> str | None:

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..plumbing import i18n
 from ..plumbing.db import UNAVAILABLE, database_error_summary, db
+from ..plumbing.http import kept_in_memory
 from ..plumbing.requestlog import request_id
 from . import api
 from .documents import alias_target
@@ -172,6 +173,14 @@ def render_error(code: int, reason: str | None = None, *, every_language: bool =
         codes.sort(key=lambda code: code != lang)
     elif lang:
         codes = [lang]
+    g.lang_code = codes[0]
+    if code >= 500:
+        return _error_page(code, reason, codes), code
+    # The same for every visitor and every path of a language: rendered once.
+    return kept_in_memory(("error", code, reason, *codes), lambda: _error_page(code, reason, codes)), code
+
+
+def _error_page(code: int, reason: str | None, codes: list[str]) -> str:
     title, explanation = MESSAGES.get(reason or code) or MESSAGES[400 if code < 500 else 500]
     headings = [Heading(section_lang, _in_language(title, section_lang)) for section_lang in codes]
     sections = []
@@ -189,9 +198,8 @@ def render_error(code: int, reason: str | None = None, *, every_language: bool =
                     )
                 )
             )
-    g.lang_code = codes[0]
     with i18n.language(codes[0]):
-        page = render_template(
+        return render_template(
             "errors/error.html",
             code=code,
             headings=headings,
@@ -202,7 +210,6 @@ def render_error(code: int, reason: str | None = None, *, every_language: bool =
             error_page=True,
             title=" / ".join(heading.text for heading in headings),
         )
-    return page, code
 
 
 @dataclass(frozen=True)

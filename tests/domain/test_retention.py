@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from portal import cli as commands
 from portal.domain import retention
 from portal.domain.models import (
     Application,
@@ -552,3 +554,20 @@ def test_only_an_admin_places_or_releases_a_hold_with_a_reason(db_app):
             ("place_legal_hold", admin.email, "admin", "done", HEAD, "192.0.2.1", placed),
             ("release_legal_hold", admin.email, "admin", "done", HEAD, "", placed),
         ]
+
+
+def test_a_purge_tells_its_progress_to_the_terminal_bar(population, monkeypatch):
+    """The command hands purge the terminal's progress bar (drawn only on a
+    terminal: tests/test_cli.py); purge tells it each batch deleted."""
+    app, _ = population
+    told = []
+
+    @contextmanager
+    def recording(label):
+        told.append(label)
+        yield lambda done, total: told.append((done, total))
+
+    monkeypatch.setattr(commands, "_progress", recording)
+    result = purge(app, "--older-than", "2y")
+    assert result.exit_code == 0, result.output
+    assert told == ["Deleting old applications", (4, 4)]

@@ -212,7 +212,7 @@ def test_an_export_is_audited_with_its_row_count_and_filters_only(db_app, staff)
         )
         some = list(review.export_applications(db.session, HEAD, filters, user=admin, now=now, ip_address=""))
         assert len(everything) == 3
-        assert sorted(a.full_name for a in some) == ["Ada Lovelace", "Ada Tremblay"]
+        assert sorted(row.application.full_name for row in some) == ["Ada Lovelace", "Ada Tremblay"]
         details = list(
             db.session.scalars(
                 select(AuditEvent.detail).where(AuditEvent.action == "export_csv").order_by(AuditEvent.id)

@@ -16,21 +16,22 @@ from flask_babel import gettext as _
 from ...content.criteria import Criterion
 from ...domain import assessments
 from ...domain.applications import FLAGS, flags_of
-from ...domain.models import Application
+from ...domain.models import Application, Status
 from ...domain.name_blind import candidate_label
-from ...domain.review import spreadsheet_safe
+from ...domain.review import ExportRow, spreadsheet_safe
 from .assessing import KIND_LABELS, reviewer_name
 
 
 def csv_lines(
-    applications: Iterable[Application],
+    rows: Iterable[ExportRow],
     questions: Mapping[str, str],
     zone: tzinfo,
     languages: Mapping[str, Mapping],
     shown: Callable[[Application], bool] = lambda application: True,
     criteria: tuple[Criterion, ...] = (),
 ) -> Iterator[str]:
-    """Yield the CSV text line by line (for streaming), the BOM first.
+    """Yield the CSV text line by line (for streaming), the BOM first: one
+    line per row of ``review.export_applications``.
 
     ``questions`` maps the posting's question ids to their labels: one
     column each, after the common ones (the last of which says the signs
@@ -63,8 +64,12 @@ def csv_lines(
         ]
     )
     yes, no, hidden = _("Yes"), _("No"), _("Hidden")
-    for item in applications:
-        answers = {answer.question_id: answer.answer_label for answer in item.answers}
+    # Translated once, not once a row: an export may hold 100,000 rows.
+    status_labels = {status: str(status.label) for status in Status}
+    flag_labels = {flag: str(labels[0]) for flag, labels in FLAGS.items()}
+    language_names = {code: language.get("name", code) for code, language in languages.items()}
+    for row in rows:
+        item, answers = row.application, row.answers
         named = shown(item)
         yield line(
             [
@@ -75,14 +80,14 @@ def csv_lines(
                     if named
                     else (candidate_label(item), hidden, hidden, hidden)
                 ),
-                languages.get(item.preferred_language, {}).get("name", item.preferred_language),
-                item.status.label,
+                language_names.get(item.preferred_language, item.preferred_language),
+                status_labels[item.status],
                 yes if item.keep_for_future else no,
                 item.about,
                 item.accommodation or "",
                 item.privacy_notice_version,
-                " ".join(link.url for link in item.links) if named else hidden,
-                "; ".join(str(FLAGS[flag][0]) for flag in flags_of(item)),
+                " ".join(row.links) if named else hidden,
+                "; ".join(flag_labels[flag] for flag in flags_of(item)) if item.flags else "",
                 *(answers.get(question_id, "") for question_id in questions),
                 *(_assessment_cells(item, criteria) if criteria else []),
             ]

@@ -467,8 +467,15 @@ def export(posting_key: str):
     if rule.blind:
         filters = name_blind.without_identity(filters)
     shown = name_blind.identity_check(db.session, rule, staff_user(), posting_key)
+    criteria = posting_criteria(posting_key)
     rows = review.export_applications(
-        db.session, posting_key, filters, user=staff_user(), now=_now(), ip_address=client_address()
+        db.session,
+        posting_key,
+        filters,
+        user=staff_user(),
+        now=_now(),
+        ip_address=client_address(),
+        with_ratings=bool(criteria),
     )
     lines = csv_lines(
         rows,
@@ -476,7 +483,7 @@ def export(posting_key: str):
         timezone(current_app.config),
         current_app.config["PORTAL_LANGUAGES"],
         shown=shown,
-        criteria=posting_criteria(posting_key),
+        criteria=criteria,
     )
     response = Response(stream_with_context(lines), mimetype="text/csv")
     # The key comes from the URL: only its plain characters go into a header.
