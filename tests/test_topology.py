@@ -38,6 +38,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import lxml.html
 import pytest
@@ -49,7 +50,7 @@ from portal.plumbing.config import PROJECT_ROOT
 from portal.plumbing.db import db
 from portal.plumbing.http import SECURITY_HEADERS, STRICT_TRANSPORT_SECURITY
 from tests.conftest import POSTGRESQL_URL, SMTPServer, _Collector, create_staff, free_port
-from tests.faults.conftest import Answer, dispose, fill_form, multipart, portal_environment, submit
+from tests.faults.conftest import Answer, Client, dispose, fill_form, portal_environment, submit
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 GUNICORN = PROJECT_ROOT / ".venv" / "bin" / "gunicorn"
@@ -249,9 +250,11 @@ http {{
 # HTTP clients -----------------------------------------------------------------------
 
 
-class HTTP:
+class HTTP(Client):
     """A browser without JavaScript from one source address: keeps its
     cookies, follows no redirect, speaks HTTPS to nginx and HTTP to gunicorn."""
+
+    sent_always: ClassVar[dict[str, str]] = {"Host": "localhost"}
 
     def __init__(self, host: str, port: int, source: str = "127.0.0.1", tls: bool = False) -> None:
         self.host, self.port, self.source, self.tls = host, port, source, tls
@@ -265,30 +268,6 @@ class HTTP:
         return http.client.HTTPConnection(
             self.host, self.port, timeout=timeout, source_address=(self.source, 0)
         )
-
-    def request(self, method: str, path: str, body: bytes | None = None, headers=None, timeout=20) -> Answer:
-        started = time.monotonic()
-        connection = self.connect(timeout)
-        try:
-            sent = {"Host": "localhost", **(headers or {})}
-            if self.cookies:
-                sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-            connection.request(method, path, body=body, headers=sent)
-            response = connection.getresponse()
-            data = response.read().decode("utf-8", "replace")
-            for header in response.headers.get_all("Set-Cookie") or []:
-                name, _, rest = header.partition("=")
-                self.cookies[name.strip()] = rest.split(";", 1)[0]
-            return Answer(response.status, dict(response.headers), data, time.monotonic() - started)
-        finally:
-            connection.close()
-
-    def get(self, path: str, timeout: float = 20) -> Answer:
-        return self.request("GET", path, timeout=timeout)
-
-    def post(self, path: str, fields: dict[str, str], files: dict[str, tuple[str, bytes]] | None = None):
-        body, content_type = multipart(fields, files or {})
-        return self.request("POST", path, body, {"Content-Type": content_type})
 
     def post_form(self, path: str, fields: dict[str, str]) -> Answer:
         """GET a page's form, then POST ``fields`` with its CSRF token (url-encoded)."""

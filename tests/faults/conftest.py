@@ -21,6 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -260,11 +261,25 @@ class Client:
         self.server = server
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers=None) -> Answer:
+    #: Headers sent with every request (a subclass may name the host).
+    sent_always: ClassVar[dict[str, str]] = {}
+
+    def connect(self, timeout: float) -> http.client.HTTPConnection:
+        """Open a connection to the server (a subclass may choose TLS or a source address)."""
+        return http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=timeout)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers=None,
+        timeout: float = REQUEST_SECONDS,
+    ) -> Answer:
         started = time.monotonic()
-        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=REQUEST_SECONDS)
+        connection = self.connect(timeout)
         try:
-            sent = dict(headers or {})
+            sent = {**self.sent_always, **(headers or {})}
             if self.cookies:
                 sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
             connection.request(method, path, body=body, headers=sent)
@@ -277,8 +292,8 @@ class Client:
         finally:
             connection.close()
 
-    def get(self, path: str) -> Answer:
-        return self.request("GET", path)
+    def get(self, path: str, timeout: float = REQUEST_SECONDS) -> Answer:
+        return self.request("GET", path, timeout=timeout)
 
     def post(self, path: str, fields: dict[str, str], files: dict[str, tuple[str, bytes]] | None = None):
         """POST a multipart form, as a browser sends the application form."""
