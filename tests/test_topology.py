@@ -34,7 +34,6 @@ import ssl
 import subprocess
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,15 +41,22 @@ from typing import ClassVar
 
 import lxml.html
 import pytest
-from flask_migrate import upgrade
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from portal import create_app
 from portal.plumbing.config import PROJECT_ROOT
 from portal.plumbing.db import db
 from portal.plumbing.http import SECURITY_HEADERS, STRICT_TRANSPORT_SECURITY
 from tests.conftest import POSTGRESQL_URL, SMTPServer, _Collector, create_staff, free_port
-from tests.faults.conftest import Answer, Client, dispose, fill_form, portal_environment, submit
+from tests.faults.conftest import (
+    Answer,
+    Client,
+    dispose,
+    fill_form,
+    migrated_schema,
+    portal_environment,
+    submit,
+)
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 GUNICORN = PROJECT_ROOT / ".venv" / "bin" / "gunicorn"
@@ -598,42 +604,30 @@ def pair(tmp_path_factory):
     from aiosmtpd.controller import Controller
 
     folder = tmp_path_factory.mktemp("pair")
-    schema = f"portal_topology_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    separator = "&" if "?" in POSTGRESQL_URL else "?"
-    url = f"{POSTGRESQL_URL}{separator}options=-csearch_path%3D{schema}"
-    admin = create_app({"TESTING": True, "DATABASE_URL": POSTGRESQL_URL})
-    with admin.app_context(), db.engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    migrated = create_app({"TESTING": True, "DATABASE_URL": url})
-    with migrated.app_context():
-        upgrade()
-    dispose(migrated)
     content = folder / "content"
     shutil.copytree(PROJECT_ROOT / "content", content)
     smtp = SMTPServer("127.0.0.1", free_port())
     controller = Controller(_Collector(smtp), hostname=smtp.host, port=smtp.port)
     controller.start()
-    env = portal_environment(
-        url,
-        folder,
-        PORTAL_CONTENT_DIR=content,
-        PORTAL_CONTENT_RELOAD_INTERVAL=0.5,
-        PORTAL_RATELIMIT_STORAGE_URI=REDIS_URL,
-        PORTAL_APPLY_RATE_LIMIT="3 per minute",
-        PORTAL_SMTP_HOST=smtp.host,
-        PORTAL_SMTP_PORT=smtp.port,
-    )
-    servers = []
-    try:
-        servers.append(Gunicorn(folder / "a", env))
-        servers.append(Gunicorn(folder / "b", env))
-        yield Pair(*servers, url, content, smtp)
-    finally:
-        stop(*(server.process for server in servers), sig=signal.SIGQUIT)
-        controller.stop()
-        with admin.app_context(), db.engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        dispose(admin)
+    with migrated_schema("portal_topology") as database_url:
+        env = portal_environment(
+            database_url,
+            folder,
+            PORTAL_CONTENT_DIR=content,
+            PORTAL_CONTENT_RELOAD_INTERVAL=0.5,
+            PORTAL_RATELIMIT_STORAGE_URI=REDIS_URL,
+            PORTAL_APPLY_RATE_LIMIT="3 per minute",
+            PORTAL_SMTP_HOST=smtp.host,
+            PORTAL_SMTP_PORT=smtp.port,
+        )
+        servers = []
+        try:
+            servers.append(Gunicorn(folder / "a", env))
+            servers.append(Gunicorn(folder / "b", env))
+            yield Pair(*servers, database_url, content, smtp)
+        finally:
+            stop(*(server.process for server in servers), sig=signal.SIGQUIT)
+            controller.stop()
 
 
 def on(server: Gunicorn, source: str = "127.0.0.1") -> HTTP:

@@ -19,6 +19,8 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -100,19 +102,27 @@ def database(request, tmp_path, sqlite_template):
         shutil.copy(sqlite_template, path)
         yield Database("sqlite", f"sqlite:///{path}")
         return
-    schema = f"portal_fault_{os.getpid()}_{next(_schemas)}_{uuid.uuid4().hex[:6]}"
+    parts = urlsplit(POSTGRESQL_URL)
+    with migrated_schema(f"portal_fault_{next(_schemas)}") as url:
+        yield Database("postgresql", url, parts.hostname or "127.0.0.1", parts.port or 5432)
+
+
+@contextmanager
+def migrated_schema(prefix: str) -> Iterator[str]:
+    """Make a PostgreSQL schema of its own (``prefix``, the process and a
+    random part), migrate it, yield its URL, and drop it afterwards."""
+    schema = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     separator = "&" if "?" in POSTGRESQL_URL else "?"
     url = f"{POSTGRESQL_URL}{separator}options=-csearch_path%3D{schema}"
     admin = create_app({"TESTING": True, "DATABASE_URL": POSTGRESQL_URL})
     with admin.app_context(), db.engine.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
-    migrated = create_app({"TESTING": True, "DATABASE_URL": url})
-    with migrated.app_context():
-        upgrade()
-    dispose(migrated)
-    parts = urlsplit(POSTGRESQL_URL)
     try:
-        yield Database("postgresql", url, parts.hostname or "127.0.0.1", parts.port or 5432)
+        migrated = create_app({"TESTING": True, "DATABASE_URL": url})
+        with migrated.app_context():
+            upgrade()
+        dispose(migrated)
+        yield url
     finally:
         with admin.app_context(), db.engine.begin() as connection:
             connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import AnyOf, Optional
 
 from ...content import current_index
 from ...content.criteria import Criterion, CriterionKind
@@ -25,6 +25,7 @@ from ..forms import MaxLength, PortalForm
 
 #: The "not rated yet" choice, which withdraws a rating.
 NOT_RATED = ""
+FORGED_RATING = _l("Choose one of the ratings offered")
 KIND_LABELS = {
     CriterionKind.ESSENTIAL: _l("Essential qualification"),
     CriterionKind.ASSET: _l("Asset qualification"),
@@ -95,7 +96,14 @@ def assessment_form(
         setattr(
             Form,
             f"rating_{position}",
-            RadioField(criterion.label, choices=choices, default=NOT_RATED, validators=[Optional()]),
+            RadioField(
+                criterion.label,
+                choices=choices,
+                default=NOT_RATED,
+                # One message of ours, in the page language, for a value no radio button sends.
+                validate_choice=False,
+                validators=[Optional(), AnyOf([rating.value for rating in Rating], message=FORGED_RATING)],
+            ),
         )
         setattr(
             Form,

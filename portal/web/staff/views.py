@@ -26,6 +26,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from wtforms.fields.choices import SelectChoice
 
 from ...content import content_store, current_index
 from ...content.translations import FindingKind, UnpairedReason, translation_report
@@ -1007,10 +1008,12 @@ def _name_blind_form(
         else _("As the posting’s file says (now: names shown)")
     )
     form.choice.choices = [
-        ("content", follow),
-        ("off", _("Off: staff see names")),
+        SelectChoice("content", follow),
+        SelectChoice("off", _("Off: staff see names")),
         *(
-            (stage.value, _("On: names hidden until an application reaches “%(stage)s”", stage=stage.label))
+            SelectChoice(
+                stage.value, _("On: names hidden until an application reaches “%(stage)s”", stage=stage.label)
+            )
             for stage in name_blind.STAGES
         ),
     ]

@@ -326,3 +326,22 @@ def test_the_staff_csv_of_a_posting_without_criteria_has_no_rating_columns(db_ap
     response = staff.client(staff.admin).get(f"{POSTINGS['en']}/{HEAD}/export.csv")
     header = next(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert not any("criteria" in cell or "consolidated" in cell for cell in header)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_forged_rating_is_refused_in_the_page_language(db_app, staff, python_application, lang):
+    page_url = f"{APPLICATIONS[lang]}/{python_application}/"
+    page = parse_page(
+        post_assessment(
+            staff.client(staff.admin), page_url, lang, [("excellent", "Forged"), ("", ""), ("", "")]
+        ),
+        lang=lang,
+    )
+    error = page.soup.select_one(".error-summary a[href='#assessment-rating_0']").get_text()
+    assert (
+        error
+        == {"en": "Choose one of the ratings offered", "fr": "Choisissez l’une des évaluations proposées"}[
+            lang
+        ]
+    )
+    assert ratings_of(db_app, python_application) == []
