@@ -19,7 +19,16 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
-from .content import Severity, content_mirrors, content_roots, current_index, load_index
+from .content import (
+    Kind,
+    Severity,
+    content_mirrors,
+    content_roots,
+    content_workers,
+    current_index,
+    load_index,
+    scaffold,
+)
 from .content.loader import load
 from .content.translations import DEFAULT_STALE_DAYS, translation_report
 from .domain import accounts, alerts, antivirus, limits, mail, resumes, retention, second_factor
@@ -109,6 +118,7 @@ def content_check(directories: tuple[str, ...], strict: bool) -> None:
             timezone(current_app.config),
             mirrors=content_mirrors(languages),
             progress=report,
+            workers=content_workers(current_app.config["PORTAL_CONTENT_WORKERS"]),
         )
     for problem in index.problems:
         click.echo(str(problem))
@@ -192,6 +202,60 @@ def content_translations(directories: tuple[str, ...], as_json: bool, stale_days
     for finding in report.findings:
         click.echo(str(finding))
     click.echo(report.summary(), err=True)
+
+
+@content_cli.command("new")
+@click.argument("kind", type=click.Choice(["posting", "story"]))
+@click.argument("titles", nargs=-1, required=True)
+@click.option("--key", help="The translationKey pairing the files (default: from the first title).")
+@click.option(
+    "--content-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The content folder to write into (default: the first of PORTAL_CONTENT_DIR).",
+)
+def content_new(kind: str, titles: tuple[str, ...], key: str | None, content_dir: Path | None) -> None:
+    """Start a job posting or a blog story: one draft file per language,
+    paired by one translationKey, with every front-matter key to fill in.
+
+    TITLES are one title per language, in the order of PORTAL_LANGUAGES
+    (English, then French); each file is named from its title. Nothing is
+    published until draft: false is set in each file. Exits 1, writing
+    nothing, if a file, slug or translationKey is taken.
+    """
+    config = current_app.config
+    mirrors = content_mirrors(config["PORTAL_LANGUAGES"])
+    languages = [lang for lang in config["PORTAL_LANGUAGES"] if lang not in mirrors]
+    if len(titles) != len(languages):
+        raise click.UsageError(f"give one title per language, in this order: {', '.join(languages)}")
+    roots = [Path(root) for root in content_roots(config["PORTAL_CONTENT_DIR"])]
+    if content_dir:
+        roots = [content_dir]
+    if not roots or not roots[0].is_dir():
+        click.echo(f"portal: content folder {roots[0] if roots else '(none)'} does not exist", err=True)
+        raise SystemExit(1)
+    try:
+        files = scaffold.plan(
+            Kind.POSTING if kind == "posting" else Kind.STORY,
+            dict(zip(languages, titles, strict=True)),
+            roots[0],
+            timezone=timezone(config),
+            now=datetime.now(UTC),
+            key=key,
+            roots=roots,
+        )
+        scaffold.write(files)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    except (scaffold.Taken, OSError) as error:
+        click.echo(f"portal: {error}", err=True)
+        raise SystemExit(1) from None
+    for new in files:
+        click.echo(_shown(new.path))
+    click.echo(
+        f"A draft {kind} in {len(files)} languages: fill in each file, then set draft: false "
+        "in each to publish it.",
+        err=True,
+    )
 
 
 @i18n_cli.command("compile")

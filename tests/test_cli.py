@@ -4,6 +4,7 @@ and commands that keep quiet about what they were not asked."""
 from __future__ import annotations
 
 import io
+import shutil
 import sys
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from portal import cli as commands
 from portal.content.loader import load
 from portal.domain.models import StaffSession, StaffUser
+from portal.plumbing.config import PROJECT_ROOT
 from portal.plumbing.db import db
 from tests.conftest import FIXTURES, STAFF_PASSWORD, sign_in
 
@@ -298,3 +300,79 @@ def test_loading_a_tree_tells_its_progress_up_to_the_end():
     load([FIXTURES / "content"], ["en", "fr"], zone, progress=lambda *step: told.append(step))
     done = [step[0] for step in told]
     assert done == sorted(done) and told[-1][0] == told[-1][1] > 0
+
+
+# Starting content -----------------------------------------------------------------
+
+NEW_POSTING = ["content", "new", "posting", "Service Designer", "Conceptrice ou concepteur de services"]
+
+
+def test_content_new_writes_a_draft_pair_the_strict_check_passes(make_app, tmp_path):
+    root = tmp_path / "content"
+    root.mkdir()
+    runner = make_app(PORTAL_CONTENT_DIR=str(root)).test_cli_runner()
+    result = runner.invoke(args=NEW_POSTING)
+    assert result.exit_code == 0, result.output
+    english = root / "en" / "jobs" / "service-designer.md"
+    french = root / "fr" / "jobs" / "conceptrice-ou-concepteur-de-services.md"
+    assert result.stdout.splitlines() == [str(english), str(french)]
+    assert "draft: false" in result.stderr
+    check = runner.invoke(args=["content", "check", "--strict"])
+    assert check.exit_code == 0, check.output
+    assert "2 documents served; 0 errors, 0 warnings, 2 notes" in check.stderr
+
+    before = {path: path.read_bytes() for path in (english, french)}
+    again = runner.invoke(args=NEW_POSTING)
+    assert again.exit_code == 1
+    assert again.stderr == f"portal: {english} already exists: refusing to overwrite it\n"
+    reused = runner.invoke(args=[*NEW_POSTING[:3], "Designer", "Designer FR", "--key", "Service-Designer"])
+    assert reused.exit_code == 1
+    assert f"translationKey 'service-designer' is already used by {english}" in reused.stderr
+    assert {path: path.read_bytes() for path in (english, french)} == before
+    assert sorted(path.name for path in root.rglob("*.md")) == sorted([english.name, french.name])
+
+
+def test_content_new_story_goes_where_content_dir_says(runner, tmp_path):
+    titles = ["Our second year", "Notre deuxième année"]
+    result = runner.invoke(args=["content", "new", "story", *titles, "--content-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        str(tmp_path / "en" / "blog" / "posts" / "our-second-year.md"),
+        str(tmp_path / "fr" / "blog" / "posts" / "notre-deuxieme-annee.md"),
+    ]
+    assert not list((PROJECT_ROOT / "content").rglob("our-second-year.md")), "configured content untouched"
+    assert runner.invoke(args=["content", "check", "--strict", str(tmp_path)]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["page", "Title", "Titre"], "'page' is not one of 'posting', 'story'"),
+        (["posting", "Title only"], "give one title per language, in this order: en, fr"),
+        (["posting", "Title", "Titre", "--key", "2"], "is a bare number"),
+        (["posting", "???", "Titre"], "has no letters or digits"),
+        (["posting", "Title", "Titre", "--content-dir", "nowhere/at/all"], "does not exist"),
+    ],
+)
+def test_content_new_refuses_what_it_cannot_use_as_a_usage_error(make_app, tmp_path, arguments, message):
+    root = tmp_path / "content"
+    root.mkdir()
+    runner = make_app(PORTAL_CONTENT_DIR=str(root)).test_cli_runner()
+    result = runner.invoke(args=["content", "new", *arguments])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert list(root.iterdir()) == [], "nothing written"
+
+
+def test_content_new_refuses_a_slug_the_sample_content_has_in_another_section(make_app, tmp_path):
+    root = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "content", root)
+    before = sorted(root.rglob("*.md"))
+    result = make_app(PORTAL_CONTENT_DIR=str(root)).test_cli_runner().invoke(args=NEW_POSTING)
+    assert result.exit_code == 1
+    taken = root / "en" / "careers" / "positions" / "service-designer.md"
+    assert result.stderr == (
+        f"portal: {taken} already has the slug 'service-designer' in en: give another title, "
+        "or rename that file\n"
+    )
+    assert sorted(root.rglob("*.md")) == before

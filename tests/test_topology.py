@@ -44,6 +44,7 @@ import pytest
 from sqlalchemy import select
 
 from portal import create_app
+from portal.content.loader import PARALLEL_FROM_FILES
 from portal.plumbing.config import PROJECT_ROOT
 from portal.plumbing.db import db
 from portal.plumbing.http import SECURITY_HEADERS, STRICT_TRANSPORT_SECURITY
@@ -738,3 +739,32 @@ def test_an_application_sent_to_one_server_is_seen_by_staff_on_the_other(pair):
     moved = HTTP("127.0.0.1", pair.a.port)
     moved.cookies = dict(reviewer.cookies)
     assert reference in moved.get(f"/en/staff/applications/{number}/").body
+
+
+def test_the_master_reads_a_large_tree_in_worker_processes(tmp_path, sqlite_template):
+    """gunicorn's master reads a tree of 1,000 files with helper processes
+    (its own signal handlers are not theirs), then serves every posting."""
+    content = tmp_path / "content"
+    for number in range(PARALLEL_FROM_FILES // 2):
+        for lang, slug in (("en", f"role-{number}"), ("fr", f"poste-{number}")):
+            path = content / lang / "jobs" / f"{slug}.md"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(
+                f"---\ntitle: Role {number} ({lang})\nlayout: job-posting\ntranslationKey: role-{number}\n"
+                f"description: Posting number {number}.\n---\n## About\n\nThe work of role {number}.\n",
+                encoding="utf-8",
+            )
+    database = tmp_path / "portal.sqlite3"
+    shutil.copy(sqlite_template, database)
+    env = portal_environment(f"sqlite:///{database}", tmp_path, PORTAL_CONTENT_DIR=content)
+    app = Gunicorn(tmp_path / "gunicorn", env)
+    try:
+        assert (
+            f"content loaded before the workers start: {PARALLEL_FROM_FILES} documents" in app.log.read_text()
+        )
+        client = HTTP("127.0.0.1", app.port)
+        for path, text in (("/en/jobs/role-499/", "Role 499 (en)"), ("/fr/emplois/poste-0/", "Role 0 (fr)")):
+            response = client.get(path)
+            assert response.status == 200 and text in response.body
+    finally:
+        app.stop()

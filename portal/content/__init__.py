@@ -26,6 +26,7 @@ __all__ = [
     "content_mirrors",
     "content_roots",
     "content_store",
+    "content_workers",
     "current_index",
     "init_app",
     "load_index",
@@ -47,10 +48,12 @@ def load_index(
     languages: Sequence[str],
     timezone: tzinfo,
     mirrors: Mapping[str, str] | None = None,
+    workers: int = 1,
 ) -> ContentIndex:
     """Return the index of ``roots``, built now or taken from a recent identical build.
 
-    ``mirrors`` maps a language with no files (the pseudo-locale) to the one it shows.
+    ``mirrors`` maps a language with no files (the pseudo-locale) to the one it shows;
+    ``workers`` processes read a large tree at once.
     """
     signature = scan_signature(roots)
     mirrors = dict(mirrors or {})
@@ -59,7 +62,7 @@ def load_index(
         if key in _RECENT_INDEXES:
             _RECENT_INDEXES.move_to_end(key)
             return _RECENT_INDEXES[key]
-    index = load(roots, languages, timezone, signature=signature, mirrors=mirrors)
+    index = load(roots, languages, timezone, signature=signature, mirrors=mirrors, workers=workers)
     with _recent_lock:
         _RECENT_INDEXES[key] = index
         while len(_RECENT_INDEXES) > _RECENT_LIMIT:
@@ -83,8 +86,10 @@ class ContentStore:
         timezone: tzinfo,
         interval: float,
         mirrors: Mapping[str, str] | None = None,
+        workers: int = 1,
     ) -> None:
         self.roots = tuple(roots)
+        self.workers = workers
         self.mirrors = dict(mirrors or {})
         self.languages = tuple(languages)
         self.timezone = timezone
@@ -120,7 +125,7 @@ class ContentStore:
 
     def _load(self) -> ContentIndex:
         self._checked_at = time.monotonic()
-        return load_index(self.roots, self.languages, self.timezone, self.mirrors)
+        return load_index(self.roots, self.languages, self.timezone, self.mirrors, self.workers)
 
     def log_new_problems(self) -> None:
         """Log the problems of the served index the server has not logged yet.
@@ -173,7 +178,16 @@ def init_app(app: Flask, timezone: tzinfo) -> None:
         timezone,
         float(app.config["PORTAL_CONTENT_RELOAD_INTERVAL"]),
         content_mirrors(app.config["PORTAL_LANGUAGES"]),
+        content_workers(app.config["PORTAL_CONTENT_WORKERS"]),
     )
+
+
+def content_workers(setting: int | None) -> int:
+    """The processes that read a large content tree at once: the setting, or
+    one per CPU this process may use."""
+    if setting:
+        return max(1, int(setting))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def content_mirrors(languages: Mapping[str, Mapping]) -> dict[str, str]:

@@ -9,10 +9,16 @@ A broken file is reported and skipped; it never stops the rest loading.
 from __future__ import annotations
 
 import hashlib
+import logging
+import multiprocessing
 import os
+import signal
+import threading
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -21,9 +27,11 @@ from . import frontmatter
 from .criteria import criteria_shape
 from .fields import FieldReader
 from .jobfacts import NO_FACTS
-from .model import ContentIndex, Document, DocumentKey, Kind, Problem, Severity, slug_key
+from .model import ContentIndex, Document, DocumentKey, Kind, Problem, Severity, searchable_text, slug_key
 from .render import render_body
 from .text import plain_text
+
+logger = logging.getLogger(__name__)
 
 #: Content files are a few kilobytes; anything this large is a mistake.
 MAX_FILE_BYTES = 1024 * 1024
@@ -54,6 +62,7 @@ def load(
     now: datetime | None = None,
     mirrors: Mapping[str, str] | None = None,
     progress: Callable[[int, int], object] | None = None,
+    workers: int = 1,
 ) -> ContentIndex:
     """Read every content file under ``roots`` and build the index.
 
@@ -62,11 +71,13 @@ def load(
     ``mirrors`` maps a language with no files of its own (the pseudo-locale)
     to the language whose documents it shows. ``progress(done, total)`` is
     called as the files are read, then built (a progress bar for a large tree).
+    ``workers`` processes read and render a large tree's files at once.
     """
     roots = tuple(str(root) for root in roots)
     signature = signature or scan_signature(roots)
     mirrors = dict(mirrors or {})
     loader = _Loader([lang for lang in languages if lang not in mirrors], timezone, now or datetime.now(UTC))
+    loader.workers = workers
     if progress is not None:
         loader.progress = progress
         loader.total = 2 * sum(
@@ -121,6 +132,197 @@ class _Source:
         return self.parsed.key_lines.get(key, 1)
 
 
+@dataclass(frozen=True, slots=True)
+class _File:
+    """A content file to read: its path as shown, language, path in its language folder, root."""
+
+    display: str
+    lang: str
+    parts: tuple[str, ...]
+    root: str
+    timezone: tzinfo
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What reading one file gave: a problem (line, message) that skips it,
+    or the file read, and its document when its layout alone says its kind."""
+
+    file: _File
+    problem: tuple[int, str] | None = None
+    source: _Source | None = None
+    document: Document | None = None
+    modified: int = 0
+
+
+#: Below this many files a tree is read in this process: starting workers costs more.
+PARALLEL_FROM_FILES = 1000
+
+
+def read_files(files: Sequence[_File], workers: int) -> Iterable[_Read]:
+    """Read, parse and render ``files``, in order, in ``workers`` processes
+    when there are enough of them to be worth it (forked: the code is loaded)."""
+    # Forking is safe only from a process with one thread (a lock another
+    # thread holds would stay held in the child): a server reloading content
+    # while it answers requests reads the files itself.
+    if (
+        workers <= 1
+        or len(files) < PARALLEL_FROM_FILES
+        or threading.active_count() > 1
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return map(read_file, files)
+    return _read_in_workers(files, workers)
+
+
+def _read_in_workers(files: Sequence[_File], workers: int) -> Iterator[_Read]:
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_plain_signals) as pool:
+            # All read before the first is used: a worker that dies leaves nothing half-added.
+            reads = list(pool.map(read_file, files, chunksize=64))
+    except BrokenProcessPool:
+        logger.warning("a process reading the content stopped; reading the files in this one")
+        reads = map(read_file, files)
+    yield from reads
+
+
+def _plain_signals() -> None:
+    """Give a worker the default signal handlers: the process it was forked
+    from (gunicorn's master) may have its own, meant for itself."""
+    signal.set_wakeup_fd(-1)
+    for number in (
+        signal.SIGCHLD,
+        signal.SIGHUP,
+        signal.SIGTERM,
+        signal.SIGINT,
+        signal.SIGQUIT,
+        signal.SIGUSR1,
+        signal.SIGUSR2,
+        signal.SIGTTIN,
+        signal.SIGTTOU,
+        signal.SIGWINCH,
+    ):
+        signal.signal(number, signal.SIG_DFL)
+
+
+def read_file(file: _File) -> _Read:
+    """Read one content file: checked, parsed and its body rendered, or the problem that skips it."""
+    display = file.display
+    real_root = os.path.realpath(file.root)
+    if os.path.commonpath([real_root, os.path.realpath(display)]) != real_root:
+        return _Read(file, (1, "a link to a file outside the content folder; skipped"))
+    try:
+        status = os.stat(display)
+        if status.st_size > MAX_FILE_BYTES:
+            return _Read(file, (1, f"larger than {MAX_FILE_BYTES // 1024 // 1024} MB; file skipped"))
+        raw = Path(display).read_bytes()
+    except OSError as error:
+        return _Read(file, (1, f"cannot be read ({error.strerror})"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        return _Read(file, (line, f"not UTF-8 text ({error.reason}); file skipped"))
+    try:
+        parsed = frontmatter.parse(text)
+    except frontmatter.FrontMatterError as error:
+        return _Read(file, (error.line, f"{error.message}; file skipped"))
+    folder = tuple(unicodedata.normalize("NFC", part) for part in file.parts[:-1])
+    stem = unicodedata.normalize("NFC", Path(file.parts[-1]).stem)
+    source = _Source(display, file.lang, folder, stem, parsed)
+    # A file that says its layout is built here (in a worker process, for a
+    # large tree); the others wait until the whole tree tells what they are.
+    source.kind = _kind_by_layout(source)
+    document = build_document(source, file.timezone) if source.kind is not None else None
+    return _Read(file, None, source, document, status.st_mtime_ns)
+
+
+def _kind_by_layout(source: _Source) -> Kind | None:
+    layout = source.parsed.data.get("layout")
+    if layout == "job-posting":
+        return Kind.POSTING
+    if layout == "blog" or (layout is None and any(part.casefold() == "blog" for part in source.folder)):
+        return Kind.STORY
+    return None
+
+
+def build_document(source: _Source, timezone: tzinfo) -> Document | None:
+    """Build the document of a file whose kind is known, appending what is odd
+    about it to ``source.problems``; None if it cannot be served."""
+    if source.kind is None:
+        return None
+    check = FieldReader(source, timezone)
+    title = check.text("title")
+    if not title:
+        source.problems.append(
+            Problem(
+                source.display,
+                source.line_of("title"),
+                Severity.ERROR,
+                "missing title; file skipped",
+            )
+        )
+        return None
+    check.unknown_keys()
+    check.path_segments()
+    # A description some CMS wrote as HTML (``<p>…</p>``) is shown as its words.
+    description = plain_text(check.text("description"))
+    document = Document(
+        kind=source.kind,
+        lang=source.lang,
+        slug=source.stem,
+        source=source.display,
+        title=title,
+        description=description,
+        body_html=render_body(source.parsed.body, description),
+        translation_key=check.translation_key(),
+        translation_key_line=source.line_of("translationKey"),
+        archived=check.flag("archived"),
+        draft=check.flag("draft"),
+        link_hidden=check.flag("linkHidden"),
+        form_hidden=check.flag("formHidden"),
+        lever_id=check.lever_id(),
+        author=check.names("author"),
+        date=check.date(),
+        image=check.text("image") or None,
+        image_alt=check.text("image-alt") or None,
+        thumb=check.text("thumb") or None,
+        tags=check.tags(),
+        aliases=check.aliases(),
+        facts=check.job_facts() if source.kind is Kind.POSTING else NO_FACTS,
+        closing_at=check.closing_date(),
+        closing_date_unreadable=check.closing_date_unreadable,
+        questions=check.questions(),
+        criteria=check.criteria() if source.kind is Kind.POSTING else (),
+        name_blind=check.name_blind() if source.kind is Kind.POSTING else None,
+    )
+    document = replace(
+        document, search_text=searchable_text(document.title, document.description, document.body_html)
+    )
+    if document.image and not document.image_alt:
+        source.problems.append(
+            Problem(
+                source.display,
+                source.line_of("image"),
+                Severity.WARNING,
+                "image has no 'image-alt' text for screen-reader users",
+            )
+        )
+    if document.draft:
+        source.problems.append(
+            Problem(
+                source.display,
+                source.line_of("draft"),
+                Severity.NOTE,
+                "draft: true, not published",
+            )
+        )
+    if document.kind is Kind.POSTING:
+        check.test_posting(document)
+    return document
+
+
 class _Loader:
     def __init__(self, languages: Sequence[str], timezone: tzinfo, now: datetime) -> None:
         self.languages = tuple(languages)
@@ -134,6 +336,10 @@ class _Loader:
         #: Told (done, total) after each file read and each document built.
         self.progress: Callable[[int, int], object] | None = None
         self.done = self.total = 0
+        #: Processes reading and rendering files at once (a large tree only).
+        self.workers = 1
+        #: Documents built as their files were read, by path (None: not servable).
+        self.built: dict[str, Document | None] = {}
 
     def step(self) -> None:
         if self.progress is not None:
@@ -153,46 +359,26 @@ class _Loader:
         if not found:
             folders = ", ".join(f"{lang}/" for lang in self.languages)
             self.report(root, 1, Severity.ERROR, f"no language folder ({folders}) in this content folder")
+        files = []
         for lang in found:
             for path in markdown_files(Path(root, lang)):
                 relative = path.relative_to(Path(root, lang))
-                self.read_file(os.path.join(root, lang, *relative.parts), lang, relative, root)
-                self.step()
+                display = os.path.join(root, lang, *relative.parts)
+                files.append(_File(display, lang, relative.parts, root, self.timezone))
+        for read in read_files(files, self.workers):
+            self.add(read)
+            self.step()
 
-    def read_file(self, display: str, lang: str, relative: Path, root: str) -> None:
-        real_root = os.path.realpath(root)
-        if os.path.commonpath([real_root, os.path.realpath(display)]) != real_root:
-            self.report(display, 1, Severity.ERROR, "a link to a file outside the content folder; skipped")
+    def add(self, read: _Read) -> None:
+        file = read.file
+        if read.problem is not None:
+            line, message = read.problem
+            self.report(file.display, line, Severity.ERROR, message)
             return
-        try:
-            status = os.stat(display)
-            if status.st_size > MAX_FILE_BYTES:
-                self.report(
-                    display,
-                    1,
-                    Severity.ERROR,
-                    f"larger than {MAX_FILE_BYTES // 1024 // 1024} MB; file skipped",
-                )
-                return
-            raw = Path(display).read_bytes()
-        except OSError as error:
-            self.report(display, 1, Severity.ERROR, f"cannot be read ({error.strerror})")
-            return
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            line = raw.count(b"\n", 0, error.start) + 1
-            self.report(display, line, Severity.ERROR, f"not UTF-8 text ({error.reason}); file skipped")
-            return
-        self.modified[display] = status.st_mtime_ns
-        try:
-            parsed = frontmatter.parse(text)
-        except frontmatter.FrontMatterError as error:
-            self.report(display, error.line, Severity.ERROR, f"{error.message}; file skipped")
-            return
-        folder = tuple(unicodedata.normalize("NFC", part) for part in relative.parts[:-1])
-        stem = unicodedata.normalize("NFC", relative.stem)
-        self.sources.append(_Source(display, lang, folder, stem, parsed))
+        self.modified[file.display] = read.modified
+        self.sources.append(read.source)
+        if read.source.kind is not None:
+            self.built[read.source.display] = read.document
 
     # Building ------------------------------------------------------------
 
@@ -200,7 +386,10 @@ class _Loader:
         self.classify()
         documents = []
         for source in self.sources:
-            document = self.build(source)
+            if source.display in self.built:
+                document = self.built[source.display]
+            else:
+                document = build_document(source, self.timezone)
             if document:
                 documents.append(document)
             self.step()
@@ -263,76 +452,6 @@ class _Loader:
                         f"layout {layout!r} is neither 'job-posting' nor 'blog': not served",
                     )
                 )
-
-    def build(self, source: _Source) -> Document | None:
-        if source.kind is None:
-            return None
-        check = FieldReader(source, self.timezone)
-        title = check.text("title")
-        if not title:
-            source.problems.append(
-                Problem(
-                    source.display,
-                    source.line_of("title"),
-                    Severity.ERROR,
-                    "missing title; file skipped",
-                )
-            )
-            return None
-        check.unknown_keys()
-        check.path_segments()
-        # A description some CMS wrote as HTML (``<p>…</p>``) is shown as its words.
-        description = plain_text(check.text("description"))
-        document = Document(
-            kind=source.kind,
-            lang=source.lang,
-            slug=source.stem,
-            source=source.display,
-            title=title,
-            description=description,
-            body_html=render_body(source.parsed.body, description),
-            translation_key=check.translation_key(),
-            translation_key_line=source.line_of("translationKey"),
-            archived=check.flag("archived"),
-            draft=check.flag("draft"),
-            link_hidden=check.flag("linkHidden"),
-            form_hidden=check.flag("formHidden"),
-            lever_id=check.lever_id(),
-            author=check.names("author"),
-            date=check.date(),
-            image=check.text("image") or None,
-            image_alt=check.text("image-alt") or None,
-            thumb=check.text("thumb") or None,
-            tags=check.tags(),
-            aliases=check.aliases(),
-            facts=check.job_facts() if source.kind is Kind.POSTING else NO_FACTS,
-            closing_at=check.closing_date(),
-            closing_date_unreadable=check.closing_date_unreadable,
-            questions=check.questions(),
-            criteria=check.criteria() if source.kind is Kind.POSTING else (),
-            name_blind=check.name_blind() if source.kind is Kind.POSTING else None,
-        )
-        if document.image and not document.image_alt:
-            source.problems.append(
-                Problem(
-                    source.display,
-                    source.line_of("image"),
-                    Severity.WARNING,
-                    "image has no 'image-alt' text for screen-reader users",
-                )
-            )
-        if document.draft:
-            source.problems.append(
-                Problem(
-                    source.display,
-                    source.line_of("draft"),
-                    Severity.NOTE,
-                    "draft: true, not published",
-                )
-            )
-        if document.kind is Kind.POSTING:
-            check.test_posting(document)
-        return document
 
     def choose_slugs(self, documents: list[Document]) -> list[Document]:
         """Keep one document per kind, language and slug; report the others."""

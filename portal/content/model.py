@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -124,6 +124,8 @@ class Document:
     #: ``nameBlind``: the stage (a ``Status`` value: screening, interview, offer)
     #: from which reviewers see candidates' names; None: review is not name-blind.
     name_blind: str | None = None
+    #: Title, description and body folded for searching (made where the document is built).
+    search_text: str = field(default="", compare=False, repr=False)
 
     @property
     def published(self) -> bool:
@@ -167,6 +169,11 @@ def slug_key(slug: str) -> str:
 
 
 DocumentKey = tuple[Kind, str, str]
+
+
+def searchable_text(title: str, description: str, body_html: str) -> str:
+    """A document's words as searches compare them: title, description and body, folded."""
+    return fold(f"{title} {description} {plain_text(body_html)}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,7 +237,7 @@ class ContentIndex:
             _postings=MappingProxyType({key: MappingProxyType(by_lang) for key, by_lang in postings.items()}),
             _search_texts=MappingProxyType(
                 {
-                    key: fold(f"{doc.title} {doc.description} {plain_text(doc.body_html)}")
+                    key: doc.search_text or searchable_text(doc.title, doc.description, doc.body_html)
                     for key, doc in documents.items()
                 }
             ),

@@ -6,18 +6,26 @@ import html
 import re
 
 import nh3
-from markdown_it import MarkdownIt
+from markdown_it_pyrs import MarkdownIt
 from markupsafe import Markup
 
 from .text import plain_text
 
-# CommonMark, as Hugo's Goldmark renders it, with the raw HTML that CMS-written
-# bodies carry (figures, details, tables); the sanitiser decides what stays.
-_markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+# CommonMark with the extensions Hugo's Markdown engine (Goldmark) turns on by
+# default: tables, strikethrough, links from bare URLs, footnotes, definition
+# lists, task lists and the typographer (curly quotes, dashes, ellipses); raw
+# HTML stays, as the CDS site's Hugo configuration let it (``unsafe = true``),
+# and the sanitiser decides what of it is kept. markdown-it-pyrs is
+# markdown-it-py's Rust port, with the same plugins, about thirty times faster:
+# it keeps start-up with thousands of files within Hugo's build time.
+_markdown = MarkdownIt("commonmark").enable_many(
+    ["table", "strikethrough", "linkify", "footnote", "deflist", "tasklist", "replacements", "smartquotes"]
+)
 
 _EXTRA_TAGS = {"section", "picture", "source"}
-# The page owns its layout, scripts and ids: no class, style, id, target or
-# event handlers from content; links and images keep what they need.
+# The page owns its layout, scripts and ids: no class, style, target or event
+# handlers from content, and ids only for footnotes; links and images keep what
+# they need.
 _ATTRIBUTES = {
     "a": {"href", "hreflang", "title", "lang"},
     "img": {"src", "alt", "width", "height", "loading", "decoding", "srcset", "sizes", "title"},
@@ -32,11 +40,26 @@ _ATTRIBUTES = {
     "q": {"cite"},
     "del": {"cite", "datetime"},
     "ins": {"cite", "datetime"},
+    "sup": {"id"},
+    "li": {"id"},
     "*": {"lang", "dir"},
 }
+# Footnotes are marked up as Hugo marks them (``fnref:1`` and ``fn:1``), with
+# their ARIA roles; no other id or role comes through.
+_ATTRIBUTE_VALUES = {
+    "a": {"role": {"doc-noteref", "doc-backlink"}},
+    "div": {"role": {"doc-endnotes"}},
+}
+_FOOTNOTE_ID = re.compile(r"fn(?:ref)?:\d+(?:-\d+)?")
 _URL_SCHEMES = {"http", "https", "mailto", "tel"}
 # The page's own <h1> is the title: headings in a body start at level 2.
 _H1 = re.compile(r"<(/?)h1\b", re.IGNORECASE)
+
+
+def _only_footnote_ids(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "id":
+        return value if _FOOTNOTE_ID.fullmatch(value) else None
+    return value
 
 
 def sanitise(html: str) -> str:
@@ -45,6 +68,8 @@ def sanitise(html: str) -> str:
         html,
         tags=nh3.ALLOWED_TAGS | _EXTRA_TAGS,
         attributes=_ATTRIBUTES,
+        attribute_filter=_only_footnote_ids,
+        tag_attribute_values=_ATTRIBUTE_VALUES,
         url_schemes=_URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
@@ -54,8 +79,118 @@ def sanitise(html: str) -> str:
 
 def render_markdown(text: str) -> Markup:
     """Render a Markdown body (raw HTML allowed) to sanitised, template-safe HTML."""
+    rendered = _markdown.render(text.replace("\r\n", "\n"))
+    rendered = _as_hugo_footnotes(_task_boxes(_link_www_and_email(rendered)))
+    # Struck-out text is a deletion, as Hugo marks it (markdown-it says <s>).
+    if "<s>" in rendered:
+        rendered = rendered.replace("<s>", "<del>").replace("</s>", "</del>")
     # Not a cross-site scripting risk: nh3 has just sanitised it.
-    return Markup(sanitise(_markdown.render(text)))  # nosec B704
+    return Markup(sanitise(rendered))  # nosec B704
+
+
+# Links markdown-it's linkify leaves out and Goldmark makes (GitHub's extended
+# autolinks): "www." addresses and email addresses in running text.
+_TAG_SPLIT = re.compile(r"(<[^>]*>)")
+_NOT_LINKED_IN = re.compile(r"<(/?)(a|code|pre|kbd|samp|script|style|textarea)\b", re.IGNORECASE)
+_WWW_OR_EMAIL = re.compile(
+    r"(?<![\w.+\-@/])(?:"
+    r"(?P<www>www\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*[^\s<]*)"
+    r"|(?P<email>[A-Za-z0-9.+_-]+@[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+)"
+    r")"
+)
+_TRAILING_PUNCTUATION = "?!.,:*_~'\""
+_TRAILING_ENTITY = re.compile(r"&#?\w+;$")
+
+
+def _link_www_and_email(rendered: str) -> str:
+    if "www." not in rendered and "@" not in rendered:
+        return rendered
+    parts = _TAG_SPLIT.split(rendered)
+    depth = 0
+    for index, part in enumerate(parts):
+        if index % 2:
+            tag = _NOT_LINKED_IN.match(part)
+            if tag:
+                depth = max(0, depth + (-1 if tag.group(1) else 1))
+        elif depth == 0 and ("www." in part or "@" in part):
+            parts[index] = _WWW_OR_EMAIL.sub(_autolink, part)
+    return "".join(parts)
+
+
+def _autolink(match: re.Match) -> str:
+    found = match.group(0)
+    if match.group("email"):
+        address = found.rstrip(".")
+        if address[-1] in "-_" or "." not in address.split("@", 1)[1]:
+            return found
+        return f'<a href="mailto:{address}">{address}</a>{found[len(address) :]}'
+    link = _trimmed_www(found)
+    return f'<a href="http://{link}">{link}</a>{found[len(link) :]}'
+
+
+def _trimmed_www(found: str) -> str:
+    """Cut what GitHub's autolink rules leave outside a "www." link: trailing
+    punctuation and entities, and closing parentheses without an opening one."""
+    link = found
+    while True:
+        entity = _TRAILING_ENTITY.search(link)
+        if entity:
+            link = link[: entity.start()]
+        elif (link and link[-1] in _TRAILING_PUNCTUATION) or _unbalanced_parenthesis(link):
+            link = link[:-1]
+        else:
+            return link
+
+
+def _unbalanced_parenthesis(link: str) -> bool:
+    return link.endswith(")") and link.count(")") > link.count("(")
+
+
+_TASK_BOX = re.compile(r'<input class="task-list-item-checkbox" type="checkbox"( checked="")? />')
+
+
+def _task_boxes(rendered: str) -> str:
+    # A disabled checkbox outside any form has no label (an accessibility
+    # failure): a task's state is shown as a ballot box character instead.
+    if "<input" not in rendered:
+        return rendered
+    return _TASK_BOX.sub(lambda box: "☑" if box.group(1) else "☐", rendered)
+
+
+_FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref"><a href="#fn(\d+)" id="fnref(\d+)">\[\d+\]</a></sup>')
+_FOOTNOTE_BACKREF = re.compile(r' ?<a href="#fnref(\d+)" class="footnote-backref">↩︎</a>')
+_FOOTNOTE_ITEM = re.compile(r'<li id="fn(\d+)" class="footnote-item">')
+
+
+def _as_hugo_footnotes(rendered: str) -> str:
+    """Mark footnotes up as Hugo does: a numbered link in a ``sup`` to a list
+    at the end, each note with a link back to where it was cited."""
+    if 'class="footnote-ref"' not in rendered:
+        return rendered
+    # markdown-it numbers every citation (fnref1, fnref2...); Hugo names the
+    # first citation of note 1 fnref:1, the second fnref1:1 and so on.
+    seen: dict[str, int] = {}
+    citations: dict[str, str] = {}
+
+    def reference(found: re.Match) -> str:
+        note, citation = found.group(1), found.group(2)
+        count = seen.get(note, 0)
+        seen[note] = count + 1
+        name = f"fnref:{note}" if count == 0 else f"fnref:{note}-{count}"
+        citations[citation] = name
+        return f'<sup id="{name}"><a href="#fn:{note}" role="doc-noteref">{note}</a></sup>'
+
+    def back(found: re.Match) -> str:
+        name = citations.get(found.group(1), f"fnref:{found.group(1)}")
+        return f'\u00a0<a href="#{name}" role="doc-backlink">↩︎</a>'
+
+    rendered = _FOOTNOTE_REF.sub(reference, rendered)
+    rendered = _FOOTNOTE_BACKREF.sub(back, rendered)
+    rendered = _FOOTNOTE_ITEM.sub(r'<li id="fn:\1">', rendered)
+    return rendered.replace(
+        '<hr class="footnotes-sep" />\n<section class="footnotes">\n<ol class="footnotes-list">',
+        '<div role="doc-endnotes">\n<hr>\n<ol>',
+    ).replace("</ol>\n</section>", "</ol>\n</div>")
 
 
 #: A description shorter than this many words is too short to call repeated.
@@ -72,10 +207,21 @@ def without_repeated_description(body_html: str, description: str) -> str:
     which the page already shows as its lead: the first paragraph whose text
     holds the whole description (ignoring case, spaces and markup) loses the
     sentences it spans, and goes if nothing else is left in it."""
-    wanted = _folded(description)
+    # The body went through the typographer (curly quotes, dashes): so does the description.
+    wanted = _folded(_markdown.render(description)) or _folded(description)
     if len(wanted.split()) < SHORTEST_REPEATED_DESCRIPTION:
         return body_html
+    # Most bodies do not repeat it: a quick look at the whole text, spaces and
+    # tags left out, saves reading every paragraph character by character.
+    spaceless = "".join(wanted.split())
+    if spaceless not in _spaceless(body_html):
+        return body_html
     for paragraph in _PARAGRAPH.finditer(body_html):
+        if spaceless not in _spaceless(paragraph.group(1)):
+            continue
+        if _visible(paragraph.group(1)) == wanted:
+            # The whole paragraph is the description (what CMSes write): it goes.
+            return body_html[: paragraph.start()] + body_html[paragraph.end() :]
         inner_start = paragraph.start(1)
         chars = _text_positions(paragraph.group(1), inner_start)
         text = "".join(char for char, _, _ in chars)
@@ -99,6 +245,20 @@ def without_repeated_description(body_html: str, description: str) -> str:
             return body_html[: paragraph.start()] + body_html[paragraph.end() :]
         return body_html[:inner_start] + inner.strip() + body_html[paragraph.end(1) :]
     return body_html
+
+
+_BREAK = re.compile(r"<br\b[^>]*>", re.IGNORECASE)
+
+
+def _visible(fragment: str) -> str:
+    """The text of an HTML fragment as ``_text_positions`` reads it: tags
+    left out (a line break is a space), case-folded, spaces collapsed."""
+    return " ".join(html.unescape(_TAG.sub("", _BREAK.sub(" ", fragment))).casefold().split())
+
+
+def _spaceless(fragment: str) -> str:
+    """The visible text of an HTML fragment, case-folded, without tags or spaces."""
+    return "".join(_folded(_TAG.sub("", fragment)).split())
 
 
 def _folded(text: str) -> str:

@@ -9,7 +9,7 @@ import unicodedata
 _TAG = re.compile(r"<[^>]*>")
 #: The Unicode blocks of combining marks (the accents of Latin letters are the first).
 _COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+_APOSTROPHES = ("\u2019", "\u2018", "\u02bc")
 
 
 def plain_text(markup: str) -> str:
@@ -20,7 +20,10 @@ def plain_text(markup: str) -> str:
 def fold(text: str) -> str:
     """Return ``text`` as searches compare it: without accents, case-folded,
     typographic apostrophes made plain ("Développeur" and "developpeur" fold alike)."""
-    text = text.translate(_APOSTROPHES)
+    # str.replace is many times faster than str.translate on long texts.
+    for apostrophe in _APOSTROPHES:
+        if apostrophe in text:
+            text = text.replace(apostrophe, "'")
     if text.isascii():
         return text.casefold()
     # The accents NFKD takes apart are combining marks: removed in one pass

@@ -150,20 +150,23 @@ def submit(
     TooLong when a value is over its cap (then nothing is stored).
     """
     check_lengths(submission)
-    existing = find_by_token(session, submission.submission_token)
-    if existing is not None:
-        return existing, False
     if not posting.accepts_applications(now):
+        # The same form sent again after the closing still finds its application.
+        existing = find_by_token(session, submission.submission_token)
+        if existing is not None:
+            return existing, False
         raise ApplicationsClosed(posting.slug)
     application = _build(posting, submission, privacy_notice_version, now)
     try:
-        # A savepoint: only this insert is undone if it collides.
+        # A savepoint: only this insert is undone if it collides. The unique
+        # token is what finds a form sent twice (no query beforehand: nearly
+        # every form is sent once).
         with session.begin_nested():
             session.add(application)
             session.flush()
     except IntegrityError:
-        # Another request with the same form got there first (PostgreSQL
-        # waits on the unique token, then reports the duplicate).
+        # This form was stored already, or another request with it got there
+        # first (PostgreSQL waits on the unique token, then reports the duplicate).
         existing = find_by_token(session, submission.submission_token)
         if existing is None:
             raise

@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     # Seconds between two cheap checks for changed content files; 0 checks on
     # every request, a negative number never reloads.
     "PORTAL_CONTENT_RELOAD_INTERVAL": 2.0,
+    # Processes that read and render a large content tree (1,000 files or
+    # more) at start; None: one per CPU.
+    "PORTAL_CONTENT_WORKERS": None,
     "PORTAL_DEFAULT_LANGUAGE": "en",
     # Languages in display order: the code is the URL prefix and the catalog
     # folder, "locale" formats dates and numbers, "paths" are the URL words.
@@ -80,6 +83,7 @@ DEFAULTS: dict[str, Any] = {
                 "record_of_decision": "record-of-decision",
                 "name_blind": "name-blind",
                 "reveal": "reveal",
+                "editor": "editor",
             },
         },
         "fr": {
@@ -125,6 +129,7 @@ DEFAULTS: dict[str, Any] = {
                 "record_of_decision": "consignation-des-decisions",
                 "name_blind": "examen-anonyme",
                 "reveal": "lever-l-anonymat",
+                "editor": "editeur",
             },
         },
     },
@@ -203,6 +208,22 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_RETENTION_PERIOD": "2y",
     # ...or this long when the candidate asked to be kept for future opportunities.
     "PORTAL_RETENTION_CONSENTED_PERIOD": "3y",
+    # The content editor (Decap CMS, /en/staff/editor/): empty edits the content
+    # folder through Decap's local backend (scripts/editor); github, gitlab or
+    # gitea edit the repository PORTAL_CMS_REPO ("owner/name") on its branch.
+    "PORTAL_CMS_BACKEND": "",
+    "PORTAL_CMS_REPO": "",
+    "PORTAL_CMS_BRANCH": "main",
+    # The content folder's path in that repository.
+    "PORTAL_CMS_CONTENT_PATH": "content",
+    # The sign-in server (GitHub: an OAuth provider for Decap; GitLab, Gitea:
+    # the server) and the host's API, when not the public hosts' own.
+    "PORTAL_CMS_BASE_URL": "",
+    "PORTAL_CMS_API_ROOT": "",
+    # The OAuth application's client id (GitLab, Gitea: sign-in with PKCE).
+    "PORTAL_CMS_APP_ID": "",
+    # Decap's local backend (decap-server, started by scripts/editor).
+    "PORTAL_CMS_LOCAL_URL": "http://127.0.0.1:8081/api/v1",
 }
 
 

@@ -19,19 +19,20 @@ from . import errors, job_facts
 from .alerts import bp as alerts_bp
 from .api import bp as api_bp
 from .apply import bp as apply_bp
+from .editor import bp as editor_bp
 from .health import bp as health_bp
 from .public import bp as public_bp
 from .staff import auth as staff_auth
 from .staff import bp as staff_bp
 
 #: The blueprints whose pages read or write the database.
-NEEDS_DATABASE = frozenset({apply_bp.name, staff_bp.name, alerts_bp.name})
+NEEDS_DATABASE = frozenset({apply_bp.name, staff_bp.name, alerts_bp.name, editor_bp.name})
 
 
 def init_app(app: Flask) -> None:
     """Register the blueprints, their guards and the error pages."""
     staff_auth.init_app(app)
-    for blueprint in (public_bp, apply_bp, staff_bp, health_bp, api_bp, alerts_bp):
+    for blueprint in (public_bp, apply_bp, staff_bp, health_bp, api_bp, alerts_bp, editor_bp):
         app.register_blueprint(blueprint)
     security.limit_submissions(app, apply_bp.name)
     security.limit_submissions(app, alerts_bp.name)
@@ -110,8 +111,8 @@ def require_current_schema() -> None:
 
 def reads_only() -> None:
     """Mark GET and HEAD requests as read-only (SQLite: no write lock), except
-    on the staff pages, which audit what they show."""
-    if request.method in ("GET", "HEAD") and request.blueprint != staff_bp.name:
+    on the staff pages and the editor, which audit what they show or refuse."""
+    if request.method in ("GET", "HEAD") and request.blueprint not in (staff_bp.name, editor_bp.name):
         read_only()
 
 

@@ -6,11 +6,16 @@ from every field before validation, so tampered input cannot cause an error.
 
 from __future__ import annotations
 
+from functools import cache
+
+from babel import support
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import format_decimal
+from flask import current_app, request
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.i18n import messages_path
 from wtforms.validators import StopValidation, ValidationError
 
 #: The largest id a database integer column holds; larger ones name nothing.
@@ -19,6 +24,36 @@ MAX_DATABASE_ID = 2**63 - 1
 
 def _without_nul(value):
     return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+@cache
+def _wtforms_catalog(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsMessages:
+    """WTForms' own messages in the request's locale, as Flask-WTF gives
+    them, but with each locale's catalog read once per process (Flask-WTF
+    reads it from disk again for every request)."""
+
+    def gettext(self, string: str) -> str:
+        catalog = self._catalog()
+        return string if catalog is None else catalog.ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        catalog = self._catalog()
+        if catalog is None:
+            return singular if n == 1 else plural
+        return catalog.ungettext(singular, plural, n)
+
+    @staticmethod
+    def _catalog() -> support.Translations | None:
+        if not request or "babel" not in current_app.extensions:
+            return None
+        return _wtforms_catalog(str(get_locale()))
+
+
+_WTFORMS_MESSAGES = WTFormsMessages()
 
 
 class PortalForm(FlaskForm):
@@ -30,6 +65,11 @@ class PortalForm(FlaskForm):
             if _without_nul not in filters:
                 unbound_field.kwargs["filters"] = [_without_nul, *filters]
             return unbound_field.bind(form=form, **options)
+
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _WTFORMS_MESSAGES
 
 
 class EmailAddress:

@@ -162,3 +162,10 @@ def test_no_corpus_description_shows_tags(corpus_postings, lang):
     assert [text for text in descriptions if re.search(r"<\w", text)] == []
     if lang == "fr":
         assert "This is the job description" in descriptions
+
+
+def test_a_description_with_straight_quotes_matches_the_body_the_typographer_curled():
+    rendered = body('We\'re hiring a "product" lead -- in Ottawa or remote. The rest stays.')
+    assert "We’re" in rendered
+    result = without_repeated_description(rendered, 'We\'re hiring a "product" lead -- in Ottawa or remote.')
+    assert result == "<p>The rest stays.</p>\n"

@@ -2,7 +2,9 @@
 
 import pytest
 
+from portal.content import frontmatter
 from portal.content.frontmatter import FrontMatterError, parse
+from tests.conftest import CORPUS, FIXTURES
 
 
 def test_splits_front_matter_and_body_with_line_numbers():
@@ -68,3 +70,47 @@ def test_unindented_second_paragraph_points_at_its_line():
 
 def test_empty_front_matter_is_an_empty_mapping():
     assert parse("---\n---\nBody\n").data == {}
+
+
+def _every_content_file():
+    """The bundled content, the test fixtures and, where it is here, the real corpus."""
+    project = FIXTURES.parents[1]
+    roots = [project / "content", FIXTURES / "content", FIXTURES / "markdown"]
+    if CORPUS.is_dir():
+        roots.append(CORPUS)
+    return sorted(path for root in roots for path in root.rglob("*.md"))
+
+
+def _parsed_or_error(text: str):
+    try:
+        parsed = parse(text)
+    except FrontMatterError as error:
+        return ("error", error.line, error.message)
+    return (parsed.data, parsed.body, parsed.body_line, parsed.key_lines)
+
+
+def test_libyaml_and_the_python_loader_read_every_file_alike(monkeypatch):
+    """Front matter is read with libyaml when it can be; the Python loader
+    (which refuses aliases and deep nesting as it goes) must agree on every
+    real file, values, key lines and errors alike."""
+    files = _every_content_file()
+    fast = [_parsed_or_error(path.read_text(encoding="utf-8", errors="replace")) for path in files]
+    monkeypatch.setattr(frontmatter, "_read_fast", lambda source: None)
+    slow = [_parsed_or_error(path.read_text(encoding="utf-8", errors="replace")) for path in files]
+    assert len(files) > 30
+    assert fast == slow
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message", "line"),
+    [
+        ("title: &t Hello\ncopy: *t\n", "aliases (*name) are not allowed", 3),
+        ("title: x\nnested: " + "[" * 13 + "]" * 13 + "\n", "nested more than 12 levels deep", 3),
+    ],
+)
+def test_aliases_and_deep_nesting_are_refused_with_the_python_loaders_words(yaml_text, message, line):
+    assert frontmatter._read_fast(yaml_text) is None
+    with pytest.raises(FrontMatterError) as raised:
+        parse(f"---\n{yaml_text}---\n")
+    assert message in raised.value.message
+    assert raised.value.line == line

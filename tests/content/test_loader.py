@@ -1,6 +1,9 @@
 """Loading a content tree: kinds, pairing, duplicates, dates, resilience, reload."""
 
 import os
+import shutil
+import subprocess
+import sys
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -312,3 +315,58 @@ def test_an_open_posting_with_its_counterpart_is_clean(content_tree):
         "fr/emplois/les-deux.md", "---\nlayout: job-posting\ntitle: Deux\ntranslationKey: both\n---\n"
     )
     assert load([content_tree.root], LANGUAGES, TORONTO).problems == ()
+
+
+# In a process of its own: worker processes are forked only from a process
+# with one thread, and the test runner has several.
+_IN_WORKERS = """
+import os, sys, zoneinfo
+from pathlib import Path
+from portal.content import loader
+
+root, record = sys.argv[1], Path(sys.argv[2])
+read_one = loader.read_file
+
+def read_file(file):
+    (record / str(os.getpid())).touch()
+    return read_one(file)
+
+loader.read_file = read_file
+loader.PARALLEL_FROM_FILES = 10
+zone = zoneinfo.ZoneInfo("America/Toronto")
+parallel = loader.load([root], ["en", "fr"], zone, workers=2, signature="s")
+pids = {path.name for path in record.iterdir()}
+serial = loader.load([root], ["en", "fr"], zone, workers=1, signature="s")
+assert str(os.getpid()) not in pids and len(pids) == 2, pids
+assert parallel.documents == serial.documents
+assert parallel.translations == serial.translations
+assert parallel.problems == serial.problems, (parallel.problems, serial.problems)
+print(len(parallel.documents), len([p for p in parallel.problems if p.severity == "error"]))
+"""
+
+
+def test_a_large_tree_read_by_worker_processes_gives_the_same_index(tmp_path):
+    """Two processes read and render the files; the index, problems with
+    their paths and lines included, is the one a single process builds."""
+    root = tmp_path / "content"
+    shutil.copytree(FIXTURES / "content", root)
+    for number in range(30):
+        for lang, other in (("en", "fr"), ("fr", "en")):
+            (root / lang / "jobs" / f"generated-{number}-{lang}.md").write_text(
+                f"---\ntitle: Generated {number} {lang}\nlayout: job-posting\n"
+                f"translationKey: generated-{number}\ndescription: Posting {number}.\n---\n"
+                f"## About\n\nBody {number} with a footnote[^1].\n\n[^1]: A note in {lang}, not {other}.\n",
+                encoding="utf-8",
+            )
+    record = tmp_path / "pids"
+    record.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-c", _IN_WORKERS, str(root), str(record)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    documents, errors = map(int, result.stdout.split())
+    assert documents > 60 and errors >= 3

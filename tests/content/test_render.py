@@ -67,3 +67,59 @@ def test_level_one_headings_become_level_two():
 def test_mailto_autolinks_survive():
     html = render_markdown("Write to <mailto:jobs@example.org>.")
     assert 'href="mailto:jobs@example.org"' in html
+
+
+REL = 'rel="noopener noreferrer"'
+
+
+def test_bare_www_addresses_and_email_addresses_become_links_as_on_hugo():
+    html = render_markdown(
+        "See www.example.org/jobs/, https://example.org/a?b=1 or write to jobs@example.org.\n\n"
+        "`www.example.org` in code and [www.example.org](https://example.com) stay as they are.\n"
+    )
+    assert f'<a href="http://www.example.org/jobs/" {REL}>www.example.org/jobs/</a>,' in html
+    assert f'<a href="https://example.org/a?b=1" {REL}>https://example.org/a?b=1</a>' in html
+    assert '<a href="mailto:jobs@example.org" rel="noopener noreferrer">jobs@example.org</a>.' in html
+    assert "<code>www.example.org</code>" in html
+    assert '<a href="https://example.com" rel="noopener noreferrer">www.example.org</a>' in html
+
+
+def test_a_www_link_leaves_out_trailing_punctuation_and_an_unopened_parenthesis():
+    html = render_markdown("(apply at www.example.org/apply). Or www.example.org/a_(b)!\n")
+    assert f'<a href="http://www.example.org/apply" {REL}>www.example.org/apply</a>).' in html
+    assert f'<a href="http://www.example.org/a_(b)" {REL}>www.example.org/a_(b)</a>!' in html
+
+
+def test_footnotes_link_both_ways_with_hugos_ids_and_roles():
+    html = render_markdown("Two years[^years] of experience[^years].\n\n[^years]: At least.\n")
+    assert f'<sup id="fnref:1"><a href="#fn:1" role="doc-noteref" {REL}>1</a></sup>' in html
+    assert '<sup id="fnref:1-1"><a href="#fn:1" role="doc-noteref"' in html
+    assert '<div role="doc-endnotes">\n<hr>\n<ol>\n<li id="fn:1">' in html
+    assert '<a href="#fnref:1" role="doc-backlink" rel="noopener noreferrer">↩︎</a>' in html
+    assert '<a href="#fnref:1-1" role="doc-backlink"' in html
+
+
+def test_content_cannot_set_ids_or_roles_other_than_footnotes():
+    html = render_markdown(
+        '<p id="main">a</p><li id="skip-link">b</li><sup id="main">c</sup>'
+        '<a href="#x" role="button">d</a><div role="dialog">e</div><li id="fn:2">f</li>\n'
+    )
+    assert 'id="main"' not in html and 'id="skip-link"' not in html
+    assert "role=" not in html
+    assert '<li id="fn:2">f</li>' in html
+
+
+def test_definition_lists_task_lists_strikethrough_and_typography():
+    html = render_markdown(
+        'Term\n: Meaning\n\n- [x] done\n- [ ] to do\n\n~~gone~~ -- it\'s "quoted"... --- end\n'
+    )
+    assert "<dl>\n<dt>Term</dt>\n<dd>Meaning</dd>\n</dl>" in html
+    assert "<li>☑ done</li>" in html and "<li>☐ to do</li>" in html
+    assert "<input" not in html
+    assert "<del>gone</del> – it’s “quoted”… — end" in html
+
+
+def test_windows_line_endings_render_like_unix_ones():
+    assert render_markdown("## A\r\n\r\nline one\r\nline two\r\n") == render_markdown(
+        "## A\n\nline one\nline two\n"
+    )

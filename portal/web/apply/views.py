@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
+from flask_wtf.form import SUBMIT_METHODS
 
 from ...content import Document, Kind, current_index
 from ...domain import applications, kept_resumes
@@ -24,6 +25,7 @@ from ...plumbing.i18n import (
 )
 from .. import errors
 from ..documents import document_or_redirect
+from .blank_form import CSRF, SUBMISSION, blank_form_page
 from .forms import ABOUT_MAX_WORDS, UPLOAD_MESSAGES, form_for
 
 bp = Blueprint("apply", __name__)
@@ -57,16 +59,12 @@ def form(slug: str):
     now = datetime.now(UTC)
     if not posting.accepts_applications(now):
         return _closed(posting, now)
-    form_class = form_for(posting.questions)
-    form = form_class(
-        languages={code: language["name"] for code, language in languages().items()},
-        max_resume_bytes=int(current_app.config["PORTAL_MAX_RESUME_BYTES"]),
-    )
+    if request.method not in SUBMIT_METHODS:
+        return blank_form_page(posting, lambda: _blank_form(posting))
+    form = _new_form(posting)
     # Shown again, filled in, if the database fails (see _not_saved).
     g.apply_form = (posting, form)
-    if not form.is_submitted():
-        form.preferred_language.data = g.lang_code
-    elif form.kept_resume.data:
+    if form.kept_resume.data:
         form.kept = kept_resumes.find(db.session, form.kept_resume.data, **_kept_for(form, now))
         if form.kept is None and (sent := _sent_already(form)) is not None:
             return sent
@@ -102,9 +100,25 @@ def form(slug: str):
         )
         _remember(application.reference)
         return redirect(url_for("apply.confirmation", reference=application.reference), 303)
-    if form.is_submitted():
-        _keep_resume(form, now)
+    _keep_resume(form, now)
     return _form_page(posting, form)
+
+
+def _new_form(posting: Document):
+    return form_for(posting.questions)(
+        languages={code: language["name"] for code, language in languages().items()},
+        max_resume_bytes=int(current_app.config["PORTAL_MAX_RESUME_BYTES"]),
+    )
+
+
+def _blank_form(posting: Document) -> tuple[str, dict[str, str]]:
+    """Render the form as nobody filled it in yet; return the page and its tokens."""
+    form = _new_form(posting)
+    form.preferred_language.data = g.lang_code
+    tokens = {SUBMISSION: form.submission_token.data}
+    if form.meta.csrf:
+        tokens[CSRF] = form.csrf_token.current_token
+    return _form_page(posting, form), tokens
 
 
 def _kept_for(form, now: datetime) -> dict:
