@@ -8,6 +8,7 @@ A broken file is reported and skipped; it never stops the rest loading.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import multiprocessing
@@ -209,8 +210,8 @@ def _plain_signals() -> None:
 def read_file(file: _File) -> _Read:
     """Read one content file: checked, parsed and its body rendered, or the problem that skips it."""
     display = file.display
-    real_root = os.path.realpath(file.root)
-    if os.path.commonpath([real_root, os.path.realpath(display)]) != real_root:
+    real_root = _real_folder(file.root)
+    if os.path.commonpath([real_root, _real_file(display)]) != real_root:
         return _Read(file, (1, "a link to a file outside the content folder; skipped"))
     try:
         status = os.stat(display)
@@ -235,7 +236,24 @@ def read_file(file: _File) -> _Read:
     # large tree); the others wait until the whole tree tells what they are.
     source.kind = _kind_by_layout(source)
     document = build_document(source, file.timezone) if source.kind is not None else None
+    if document is not None:
+        # The body is rendered: not worth sending back from a worker process.
+        source = replace(source, parsed=replace(parsed, body=""))
     return _Read(file, None, source, document, status.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _real_folder(path: str) -> str:
+    # A tree's folders are few and its files many: each folder's real path once.
+    return os.path.realpath(path)
+
+
+def _real_file(path: str) -> str:
+    """Where ``path`` really is, links followed (the folder's links and the file's own)."""
+    if os.path.islink(path):
+        return os.path.realpath(path)
+    folder, name = os.path.split(path)
+    return os.path.join(_real_folder(folder), name)
 
 
 def _kind_by_layout(source: _Source) -> Kind | None:
@@ -359,6 +377,7 @@ class _Loader:
         if not found:
             folders = ", ".join(f"{lang}/" for lang in self.languages)
             self.report(root, 1, Severity.ERROR, f"no language folder ({folders}) in this content folder")
+        _real_folder.cache_clear()  # folders may have become links since the last load
         files = []
         for lang in found:
             for path in markdown_files(Path(root, lang)):
