@@ -256,15 +256,13 @@ def _body() -> dict[str, Any]:
     return {"name": "body", "label": _("Text"), "widget": "markdown", "i18n": True}
 
 
-def postings(folder: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the job postings' collection."""
-    provinces = "|".join(PROVINCE_CODES)
-    zone = config["PORTAL_TIMEZONE"]
+def _collection(name: str, label: str, singular: str, folder: str) -> dict[str, Any]:
+    """What a collection of Markdown files, one folder per language, says besides its fields."""
     return {
-        "name": "postings",
-        "label": _("Job postings"),
-        "label_singular": _("Job posting"),
-        "folder": f"{folder}/{POSTINGS_SECTION}",
+        "name": name,
+        "label": label,
+        "label_singular": singular,
+        "folder": folder,
         "slug": "{{fields.translationKey}}",
         "identifier_field": "title",
         "create": True,
@@ -272,6 +270,15 @@ def postings(folder: str, config: Mapping[str, Any]) -> dict[str, Any]:
         "extension": "md",
         "format": "frontmatter",
         "summary": "{{title}}",
+    }
+
+
+def postings(folder: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the job postings' collection."""
+    provinces = "|".join(PROVINCE_CODES)
+    zone = config["PORTAL_TIMEZONE"]
+    return {
+        **_collection("postings", _("Job postings"), _("Job posting"), f"{folder}/{POSTINGS_SECTION}"),
         "fields": [
             *_common_fields("job-posting"),
             _flag("archived", _("Closed (archived)")),
@@ -575,17 +582,7 @@ def _id_field() -> dict[str, Any]:
 def stories(folder: str) -> dict[str, Any]:
     """Return the blog stories' collection."""
     return {
-        "name": "stories",
-        "label": _("Blog stories"),
-        "label_singular": _("Blog story"),
-        "folder": f"{folder}/{STORIES_SECTION}",
-        "slug": "{{fields.translationKey}}",
-        "identifier_field": "title",
-        "create": True,
-        "i18n": True,
-        "extension": "md",
-        "format": "frontmatter",
-        "summary": "{{title}}",
+        **_collection("stories", _("Blog stories"), _("Blog story"), f"{folder}/{STORIES_SECTION}"),
         "fields": [
             *_common_fields("blog"),
             {
