@@ -161,35 +161,50 @@ def _read_fast(source: str) -> tuple[Any, yaml.Node | None] | None:
     loader = _FastFrontMatterLoader(source)
     try:
         node = loader.get_single_node()
-        if node is not None and not _plain_tree(node):
-            return None
-        return (loader.construct_document(node) if node is not None else None), node
-    except yaml.YAMLError:
+        return (_plain_value(node, 0, set()) if node is not None else None), node
+    except (yaml.YAMLError, _NotPlain):
         return None
     finally:
         loader.dispose()
 
 
-def _plain_tree(root: yaml.Node) -> bool:
-    """Whether no node is reached twice (an alias) and nothing nests deeper
-    than MAX_NESTING, as the Python loader requires."""
-    seen: set[int] = set()
-    pending = [(root, 0)]
-    while pending:
-        node, depth = pending.pop()
-        if id(node) in seen:
-            return False
-        seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            children = node.value
-        elif isinstance(node, yaml.MappingNode):
-            children = [child for pair in node.value for child in pair]
-        else:
-            continue
-        if depth + 1 > MAX_NESTING:
-            return False
-        pending.extend((child, depth + 1) for child in children)
-    return True
+class _NotPlain(Exception):
+    """A node the plain reading leaves to the Python loader."""
+
+
+_STR, _BOOL, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
+_SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+_BOOLEANS = yaml.SafeLoader.bool_values
+
+
+def _plain_value(node: yaml.Node, depth: int, seen: set[int]) -> Any:
+    """The value of ``node`` as the Python loader makes it (text, true or
+    false, null, lists and mappings of them), without the loader's per-node
+    machinery; _NotPlain for an alias (a node reached twice), nesting deeper
+    than MAX_NESTING or anything else (explicit tags, merge keys)."""
+    if id(node) in seen:
+        raise _NotPlain
+    seen.add(id(node))
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if tag == _BOOL:
+        return _BOOLEANS[node.value.lower()]
+    if tag == _NULL:
+        return None
+    if depth >= MAX_NESTING:
+        raise _NotPlain
+    if tag == _SEQ and isinstance(node, yaml.SequenceNode):
+        return [_plain_value(child, depth + 1, seen) for child in node.value]
+    if tag == _MAP and isinstance(node, yaml.MappingNode):
+        mapping = {}
+        for key_node, value_node in node.value:
+            key = _plain_value(key_node, depth + 1, seen)
+            if not isinstance(key, (str, bool)) and key is not None:
+                raise _NotPlain  # a list or mapping as a key: the Python loader refuses it
+            mapping[key] = _plain_value(value_node, depth + 1, seen)
+        return mapping
+    raise _NotPlain
 
 
 def _checked(data: Any, node: yaml.Node | None, offset: int) -> tuple[dict[str, Any], dict[str, int]]:

@@ -181,7 +181,7 @@ def _read_in_workers(files: Sequence[_File], workers: int) -> Iterator[_Read]:
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_plain_signals) as pool:
             # All read before the first is used: a worker that dies leaves nothing half-added.
-            reads = list(pool.map(read_file, files, chunksize=64))
+            reads = list(pool.map(read_file, files, chunksize=max(64, len(files) // (8 * workers))))
     except BrokenProcessPool:
         logger.warning("a process reading the content stopped; reading the files in this one")
         reads = map(read_file, files)

@@ -114,3 +114,18 @@ def test_aliases_and_deep_nesting_are_refused_with_the_python_loaders_words(yaml
         parse(f"---\n{yaml_text}---\n")
     assert message in raised.value.message
     assert raised.value.line == line
+
+
+@pytest.mark.parametrize(
+    "yaml_text",
+    [
+        "nested: " + "[" * 11 + "x" + "]" * 11 + "\n",  # twelve levels with the top mapping: allowed
+        "on: yes\noff: No\nnothing: ~\nempty:\nlist: [a, 'b', true]\nmap: {k: v}\n",
+        "key: !!str 12\nother: plain\n",
+    ],
+)
+def test_what_libyaml_reads_is_what_the_python_loader_reads(yaml_text, monkeypatch):
+    fast = parse(f"---\n{yaml_text}---\n")
+    monkeypatch.setattr(frontmatter, "_read_fast", lambda source: None)
+    slow = parse(f"---\n{yaml_text}---\n")
+    assert fast == slow
