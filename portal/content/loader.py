@@ -9,6 +9,7 @@ A broken file is reported and skipped; it never stops the rest loading.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import logging
 import multiprocessing
@@ -84,9 +85,17 @@ def load(
         loader.total = 2 * sum(
             1 for root in roots for lang in loader.languages for _ in markdown_files(Path(root, lang))
         )
-    for root in roots:
-        loader.read_root(root)
-    index = loader.finish(roots, signature)
+    # Loading makes many objects and few cycles: no collector rounds over the
+    # growing heap meanwhile (one at the end, when it is turned back on, as needed).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for root in roots:
+            loader.read_root(root)
+        index = loader.finish(roots, signature)
+    finally:
+        if collecting:
+            gc.enable()
     return with_mirrors(index, mirrors) if mirrors else index
 
 
@@ -178,6 +187,9 @@ def read_files(files: Sequence[_File], workers: int) -> Iterable[_Read]:
 
 def _read_in_workers(files: Sequence[_File], workers: int) -> Iterator[_Read]:
     context = multiprocessing.get_context("fork")
+    # The collector would visit every object the workers inherit, copying
+    # the memory pages it touches: what exists now is left out of its rounds.
+    gc.freeze()
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_plain_signals) as pool:
             # All read before the first is used: a worker that dies leaves nothing half-added.
@@ -185,6 +197,8 @@ def _read_in_workers(files: Sequence[_File], workers: int) -> Iterator[_Read]:
     except BrokenProcessPool:
         logger.warning("a process reading the content stopped; reading the files in this one")
         reads = map(read_file, files)
+    finally:
+        gc.unfreeze()
     yield from reads
 
 
@@ -192,6 +206,8 @@ def _plain_signals() -> None:
     """Give a worker the default signal handlers: the process it was forked
     from (gunicorn's master) may have its own, meant for itself."""
     signal.set_wakeup_fd(-1)
+    # A worker lives for one load and makes few reference cycles: no collector rounds.
+    gc.disable()
     for number in (
         signal.SIGCHLD,
         signal.SIGHUP,
@@ -286,6 +302,7 @@ def build_document(source: _Source, timezone: tzinfo) -> Document | None:
     check.path_segments()
     # A description some CMS wrote as HTML (``<p>…</p>``) is shown as its words.
     description = plain_text(check.text("description"))
+    body_html = render_body(source.parsed.body, description)
     document = Document(
         kind=source.kind,
         lang=source.lang,
@@ -293,7 +310,8 @@ def build_document(source: _Source, timezone: tzinfo) -> Document | None:
         source=source.display,
         title=title,
         description=description,
-        body_html=render_body(source.parsed.body, description),
+        body_html=body_html,
+        search_text=searchable_text(title, description, body_html),
         translation_key=check.translation_key(),
         translation_key_line=source.line_of("translationKey"),
         archived=check.flag("archived"),
@@ -315,9 +333,7 @@ def build_document(source: _Source, timezone: tzinfo) -> Document | None:
         criteria=check.criteria() if source.kind is Kind.POSTING else (),
         name_blind=check.name_blind() if source.kind is Kind.POSTING else None,
     )
-    document = replace(
-        document, search_text=searchable_text(document.title, document.description, document.body_html)
-    )
+
     if document.image and not document.image_alt:
         source.problems.append(
             Problem(

@@ -211,11 +211,9 @@ def without_repeated_description(body_html: str, description: str) -> str:
     wanted = _folded(_markdown.render(description)) or _folded(description)
     if len(wanted.split()) < SHORTEST_REPEATED_DESCRIPTION:
         return body_html
-    # Most bodies do not repeat it: a quick look at the whole text, spaces and
-    # tags left out, saves reading every paragraph character by character.
+    # A quick look at each paragraph's text, spaces and tags left out, saves
+    # reading the paragraphs that cannot hold it character by character.
     spaceless = "".join(wanted.split())
-    if spaceless not in _spaceless(body_html):
-        return body_html
     for paragraph in _PARAGRAPH.finditer(body_html):
         if spaceless not in _spaceless(paragraph.group(1)):
             continue
