@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+import markdown_it
 import nh3
 from markdown_it_pyrs import MarkdownIt
 from markupsafe import Markup
@@ -21,6 +22,11 @@ from .text import plain_text
 _markdown = MarkdownIt("commonmark").enable_many(
     ["table", "strikethrough", "linkify", "footnote", "deflist", "tasklist", "replacements", "smartquotes"]
 )
+
+# markdown-it-pyrs panics on a few inputs (``[`` followed by a backtick, in
+# version 0.4): such a body is rendered by markdown-it-py instead, CommonMark
+# with tables and strikethrough, without the other extensions.
+_fallback = markdown_it.MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
 _EXTRA_TAGS = {"section", "picture", "source"}
 # The page owns its layout, scripts and ids: no class, style, target or event
@@ -79,13 +85,22 @@ def sanitise(html: str) -> str:
 
 def render_markdown(text: str) -> Markup:
     """Render a Markdown body (raw HTML allowed) to sanitised, template-safe HTML."""
-    rendered = _markdown.render(text.replace("\r\n", "\n"))
+    rendered = _render(text.replace("\r\n", "\n"))
     rendered = _as_hugo_footnotes(_task_boxes(_link_www_and_email(rendered)))
     # Struck-out text is a deletion, as Hugo marks it (markdown-it says <s>).
     if "<s>" in rendered:
         rendered = rendered.replace("<s>", "<del>").replace("</s>", "</del>")
     # Not a cross-site scripting risk: nh3 has just sanitised it.
     return Markup(sanitise(rendered))  # nosec B704
+
+
+def _render(text: str) -> str:
+    try:
+        return _markdown.render(text)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # a Rust panic (pyo3's PanicException) is not an Exception
+        return _fallback.render(text)
 
 
 # Links markdown-it's linkify leaves out and Goldmark makes (GitHub's extended
@@ -208,7 +223,7 @@ def without_repeated_description(body_html: str, description: str) -> str:
     holds the whole description (ignoring case, spaces and markup) loses the
     sentences it spans, and goes if nothing else is left in it."""
     # The body went through the typographer (curly quotes, dashes): so does the description.
-    wanted = _folded(_markdown.render(description)) or _folded(description)
+    wanted = _folded(_render(description)) or _folded(description)
     if len(wanted.split()) < SHORTEST_REPEATED_DESCRIPTION:
         return body_html
     # A quick look at each paragraph's text, spaces and tags left out, saves

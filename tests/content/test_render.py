@@ -1,5 +1,6 @@
 """Markdown is rendered once and sanitised by an allow-list."""
 
+import pytest
 from markupsafe import Markup
 
 from portal.content.render import render_markdown
@@ -123,3 +124,36 @@ def test_windows_line_endings_render_like_unix_ones():
     assert render_markdown("## A\r\n\r\nline one\r\nline two\r\n") == render_markdown(
         "## A\n\nline one\nline two\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        ("[`", "<p>[`</p>"),
+        (
+            "See [the `flask` docs, www.example.org",
+            '<p>See [the <code>flask</code> docs, <a href="http://www.example.org"',
+        ),
+        ("<div>[`x</div>\n", "<div>[`x</div>"),
+    ],
+)
+def test_a_body_the_fast_renderer_cannot_read_is_rendered_all_the_same(markdown, expected):
+    """markdown-it-pyrs panics on "[" then a backtick: such a body is rendered
+    by markdown-it-py, so the file is served instead of stopping the load."""
+    assert expected in render_markdown(markdown)
+
+
+def test_a_posting_whose_body_panics_the_fast_renderer_is_served(content_tree, make_app):
+    content_tree(
+        "en/jobs/backtick.md",
+        "---\ntitle: Backtick\nlayout: job-posting\ntranslationKey: backtick\n---\nUse [`flask run` here.\n",
+    )
+    content_tree(
+        "fr/jobs/apostrophe-inverse.md",
+        "---\ntitle: Apostrophe inverse\nlayout: job-posting\ntranslationKey: backtick\n---\n"
+        "Utilisez [`flask run`.\n",
+    )
+    client = make_app(PORTAL_CONTENT_DIR=str(content_tree.root)).test_client()
+    for url, text in (("/en/jobs/backtick/", "flask run"), ("/fr/emplois/apostrophe-inverse/", "flask run")):
+        response = client.get(url)
+        assert response.status_code == 200 and text in response.get_data(as_text=True)
