@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import http.client
 import io
 import math
 import os
@@ -41,6 +42,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -695,44 +697,78 @@ class Submissions:
     client_cpu: float = 0.0
 
 
+class Candidate:
+    """One candidate's browser, as lean as a load generator should be (it
+    shares the machine with the server): http.client, the cookies the
+    portal sets, and a multipart body assembled from parts made once."""
+
+    def __init__(self, base: str, pdf: bytes) -> None:
+        address = urllib.parse.urlsplit(base)
+        self.host, self.port = address.hostname, address.port
+        self.cookies: dict[str, str] = {}
+        self.boundary = os.urandom(16).hex()
+        self.file_part = (
+            self.part("resume", pdf, b'; filename="cv.pdf"\r\nContent-Type: application/pdf')
+            + f"--{self.boundary}--\r\n".encode()
+        )
+
+    def part(self, name: str, value: bytes, extra: bytes = b"") -> bytes:
+        head = f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"'.encode()
+        return head + extra + b"\r\n\r\n" + value + b"\r\n"
+
+    def fields(self, values: dict[str, str]) -> bytes:
+        return b"".join(self.part(name, value.encode()) for name, value in values.items())
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, str, bytes]:
+        """Send one request on a new connection (gunicorn's sync workers close
+        each one); return the status, the Location header and the body."""
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = f"multipart/form-data; boundary={self.boundary}"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            content = response.read()
+            for cookie in response.headers.get_all("Set-Cookie") or ():
+                name, _, rest = cookie.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+            return response.status, response.headers.get("Location", ""), content
+        finally:
+            connection.close()
+
+
 def submit_for(base: str, seconds: float, clients: int, pdf: bytes) -> tuple[Submissions, float]:
     """``clients`` threads each fetch the form and submit it with ``pdf``,
     over and over for ``seconds``; return what happened and the time taken."""
-    import requests
-
     totals = Submissions()
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
     def client(number: int) -> None:
-        session = requests.Session()
-        count, fields = 0, None
+        candidate = Candidate(base, pdf)
+        count, fields = 0, b""
         while time.monotonic() < deadline:
             count += 1
             try:
-                page = session.get(base + APPLY_URL, timeout=30).text
-                if fields is None:
-                    fields = form_data(page)
+                _status, _location, page = candidate.request("GET", APPLY_URL)
+                html = page.decode()
+                if not fields:
+                    filled = form_data(html)
+                    fields = candidate.fields({name: filled[name] for name in filled if name not in TOKEN})
                 # Only the tokens change from one form to the next (a regular expression beats lxml).
-                data = {**fields, **{name: TOKEN[name].search(page).group(1) for name in TOKEN}}
-                data["email"] = f"bench-{number}-{count}@example.ca"
+                tokens = {name: TOKEN[name].search(html).group(1) for name in TOKEN}
+                tokens["email"] = f"bench-{number}-{count}@example.ca"
+                body = candidate.fields(tokens) + fields + candidate.file_part
                 began = time.perf_counter()
-                response = session.post(
-                    base + APPLY_URL,
-                    data=data,
-                    files={"resume": ("cv.pdf", pdf, "application/pdf")},
-                    allow_redirects=False,
-                    timeout=30,
-                )
+                status, location, _ = candidate.request("POST", APPLY_URL, body)
                 latency = time.perf_counter() - began
-                ok = response.status_code in (302, 303) and "/applications/" in response.headers.get(
-                    "Location", ""
-                )
+                ok = status in (302, 303) and "/applications/" in location
             except Exception as error:
-                latency, ok, response = 0.0, False, None
+                latency, ok = 0.0, False
                 problem = f"{type(error).__name__}: {error}"
             else:
-                problem = f"status {response.status_code}"
+                problem = f"status {status}"
             with lock:
                 if ok:
                     totals.acknowledged += 1

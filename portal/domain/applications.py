@@ -157,6 +157,19 @@ def submit(
             return existing, False
         raise ApplicationsClosed(posting.slug)
     application = _build(posting, submission, privacy_notice_version, now)
+    language = submission.preferred_language
+    token = candidate_access.status_token()
+    # Rendered before the first write: on SQLite the write lock is then held
+    # for the inserts only, not while templates render.
+    email = mail.render(
+        "application_received",
+        language,
+        reference=application.reference,
+        full_name=application.full_name,
+        posting_title=posting_titles.get(language, posting.title),
+        contact_email=contact_email,
+        status_url=status_link(language, token),
+    )
     try:
         # A savepoint: only this insert is undone if it collides. The unique
         # token is what finds a form sent twice (no query beforehand: nearly
@@ -183,21 +196,10 @@ def submit(
                 prefer_not_to_answer=submission.equity.prefer_not_to_answer,
             )
         )
-    language = submission.preferred_language
-    token = candidate_access.new_status_link(session, application, now=now)
-    mail.queue(
-        session,
-        recipient=application.email,
-        language=language,
-        template="application_received",
-        application_id=application.id,
-        reference=application.reference,
-        full_name=application.full_name,
-        posting_title=posting_titles.get(language, posting.title),
-        contact_email=contact_email,
-        status_url=status_link(language, token),
+    candidate_access.add_status_link(session, application, token, now=now)
+    mail.queue_rendered(
+        session, email, recipient=application.email, language=language, application_id=application.id
     )
-    session.flush()
     return application, True
 
 

@@ -13,7 +13,7 @@ A rejection of a posting with essential criteria needs each of them rated
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -147,9 +147,14 @@ class Board:
 def board(application: Application, criteria: tuple[Criterion, ...]) -> Board:
     """Gather an application's ratings against ``criteria`` (ratings of
     criteria the posting no longer lists are left out)."""
+    return board_of(application.assessments, criteria)
+
+
+def board_of(ratings: Iterable[Assessment], criteria: tuple[Criterion, ...]) -> Board:
+    """Gather one application's ``ratings`` against ``criteria``, as ``board`` does."""
     by_criterion: dict[str, dict[int | None, Assessment]] = {criterion.id: {} for criterion in criteria}
     reviewers: dict[int | None, StaffUser | None] = {}
-    for assessment in sorted(application.assessments, key=lambda item: (item.assessed_at, item.id or 0)):
+    for assessment in sorted(ratings, key=lambda item: (item.assessed_at, item.id or 0)):
         if assessment.criterion_id in by_criterion:
             by_criterion[assessment.criterion_id][assessment.staff_user_id] = assessment
             reviewers.setdefault(assessment.staff_user_id, assessment.reviewer)

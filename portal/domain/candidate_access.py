@@ -131,10 +131,20 @@ def new_status_link(session: Session, application: Application, *, now: datetime
         .where(StatusLink.application_id == application.id, StatusLink.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    token = secrets.token_urlsafe(32)
-    session.add(StatusLink(token_hash=_digest(token), application_id=application.id, created_at=now))
-    session.flush()
+    token = status_token()
+    add_status_link(session, application, token, now=now)
     return token
+
+
+def status_token() -> str:
+    """Return a new random token for a status link."""
+    return secrets.token_urlsafe(32)
+
+
+def add_status_link(session: Session, application: Application, token: str, *, now: datetime) -> None:
+    """Store a status link with ``token`` for ``application`` (with the
+    transaction; older links are left as they are)."""
+    session.add(StatusLink(token_hash=_digest(token), application_id=application.id, created_at=now))
 
 
 def open_status_link(session: Session, token: str) -> Application:

@@ -73,11 +73,31 @@ def queue(
     ``headers`` are sent with the email as they are (List-Unsubscribe). An
     email about an application always has its reference in the subject.
     """
-    rendered = render(template, language, **context)
+    return queue_rendered(
+        session,
+        render(template, language, **context),
+        recipient=recipient,
+        language=language,
+        application_id=application_id,
+        headers=headers,
+    )
+
+
+def queue_rendered(
+    session: Session,
+    rendered: Rendered,
+    *,
+    recipient: str,
+    language: str,
+    application_id: int | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> OutboxEmail:
+    """Add an email rendered beforehand (``render``) to the outbox, as ``queue`` does."""
     subject = rendered.subject
     if application_id is not None:
-        reference = session.scalar(select(Application.reference).where(Application.id == application_id))
-        subject = with_reference(subject, reference or "")
+        # From the session's identity map when the application is loaded already.
+        application = session.get(Application, application_id)
+        subject = with_reference(subject, application.reference if application is not None else "")
     email = OutboxEmail(
         application_id=application_id,
         recipient=recipient,

@@ -290,6 +290,26 @@ class StaffSession(db.Model):
     user: Mapped[StaffUser] = relationship()
 
 
+class ApplicationTally(db.Model):
+    """How many applications each posting has in each status, kept by the
+    database itself: triggers on ``application`` (migration 0011) count every
+    insert, delete and change of status, whatever code does it. The staff
+    list and the dashboard read their totals here instead of counting up to
+    100,000 rows on every page.
+
+    On PostgreSQL the triggers run at commit (deferred), so concurrent
+    submissions hold the posting's row only for that moment. A future SQLite
+    migration that rebuilds the ``application`` table (batch mode) drops the
+    triggers and must create them again (``tally_triggers`` of 0011).
+    """
+
+    __tablename__ = "application_tally"
+
+    posting_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    status: Mapped[Status] = mapped_column(EnumText(Status), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class StatusChange(db.Model):
     """One step of an application through the pipeline: who, when, why."""
 

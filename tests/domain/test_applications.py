@@ -148,11 +148,13 @@ def test_fifty_concurrent_submissions(db_app, application_form):
     assert len({a.reference for a in all_rows(db_app, Application)}) == 50
 
 
-def test_nothing_is_half_stored_when_a_step_fails(db_app, application_form, monkeypatch):
-    def broken_queue(*args, **kwargs):
-        raise RuntimeError("mail template broken")
+@pytest.mark.parametrize("step", ["render", "queue_rendered"])
+def test_nothing_is_half_stored_when_a_step_fails(db_app, application_form, monkeypatch, step):
+    # The email is rendered before the rows are written and queued after them.
+    def broken_step(*args, **kwargs):
+        raise RuntimeError("mail broken")
 
-    monkeypatch.setattr(mail, "queue", broken_queue)
+    monkeypatch.setattr(mail, step, broken_step)
     db_app.config["PROPAGATE_EXCEPTIONS"] = False
     client = db_app.test_client()
     response = client.post(FORM["en"], data=application_form(client, FORM["en"]))

@@ -189,6 +189,40 @@ def test_audit_entries_of_review_actions_carry_the_role(db_app, staff):
         assert events == [(staff.assigned, "reviewer", "done"), (staff.admin, "admin", "done")]
 
 
+def test_each_exported_row_has_its_own_answers_and_links_across_batches(db_app, staff):
+    # Batches of 7, with several applications sent in the same second (the
+    # order's tie is the id), some of them filtered out: each row still gets
+    # exactly its own answers and links.
+    same_second = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    applications = [
+        new_application(
+            HEAD,
+            submitted_at=same_second + timedelta(seconds=n // 4),
+            status="screening" if n % 5 else "received",
+            links=[f"https://example.ca/{n}/a", f"https://example.ca/{n}/b"],
+            answers=[("years", "Years", f"answer {n}")],
+        )
+        for n in range(40)
+    ]
+    ids = insert(db_app, *applications)
+    with db_app.app_context():
+        admin = accounts.find_user(db.session, staff.admin)
+        now = datetime.now(UTC)
+        for filters, expected in (
+            (review.ApplicationFilter(), range(40)),
+            (review.ApplicationFilter(status="screening"), [n for n in range(40) if n % 5]),
+        ):
+            rows = list(
+                review.export_applications(
+                    db.session, HEAD, filters, user=admin, now=now, ip_address="", batch=7
+                )
+            )
+            assert [row.application.id for row in rows] == [ids[n] for n in expected]
+            for n, row in zip(expected, rows, strict=True):
+                assert row.answers == {"years": f"answer {n}"}
+                assert row.links == [f"https://example.ca/{n}/a", f"https://example.ca/{n}/b"]
+
+
 def test_an_export_is_audited_with_its_row_count_and_filters_only(db_app, staff):
     names = ["Zoé Gagnon", "Ada Tremblay", "Ada Lovelace"]
     insert(

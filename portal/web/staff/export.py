@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from ...content.criteria import Criterion
 from ...domain import assessments
 from ...domain.applications import FLAGS, flags_of
-from ...domain.models import Application, Status
+from ...domain.models import Application, Assessment, Status
 from ...domain.name_blind import candidate_label
 from ...domain.review import ExportRow, spreadsheet_safe
 from .assessing import KIND_LABELS, reviewer_name
@@ -89,13 +89,13 @@ def csv_lines(
                 " ".join(row.links) if named else hidden,
                 "; ".join(flag_labels[flag] for flag in flags_of(item)) if item.flags else "",
                 *(answers.get(question_id, "") for question_id in questions),
-                *(_assessment_cells(item, criteria) if criteria else []),
+                *(_assessment_cells(row.ratings, criteria) if criteria else []),
             ]
         )
 
 
-def _assessment_cells(application: Application, criteria: tuple[Criterion, ...]) -> list[str]:
-    board = assessments.board(application, criteria)
+def _assessment_cells(ratings: list[Assessment], criteria: tuple[Criterion, ...]) -> list[str]:
+    board = assessments.board_of(ratings, criteria)
     return [board.outcome.label, *(result.consolidated_label for result in board.results)]
 
 
@@ -180,7 +180,26 @@ def _line_maker() -> Callable[[Iterable], str]:
     def line(cells: Iterable) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([spreadsheet_safe(str(cell)) for cell in cells])
+        writer.writerow(spreadsheet_safe(cells))
         return buffer.getvalue()
 
     return line
+
+
+#: About how many characters of CSV are sent at once.
+CHUNK = 64 * 1024
+
+
+def in_chunks(lines: Iterable[str], size: int = CHUNK) -> Iterator[str]:
+    """Join lines into chunks of about ``size`` characters: a server writes
+    an export of 100,000 rows in a few hundred pieces, not 100,000."""
+    chunk: list[str] = []
+    length = 0
+    for line in lines:
+        chunk.append(line)
+        length += len(line)
+        if length >= size:
+            yield "".join(chunk)
+            chunk, length = [], 0
+    if chunk:
+        yield "".join(chunk)

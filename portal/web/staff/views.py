@@ -56,7 +56,7 @@ from ..forms import database_id
 from . import auth
 from .assessing import KIND_LABELS, assessment_form, basis_labels, posting_criteria, reviewer_name
 from .auth import access, client_address, staff_user
-from .export import csv_lines, decision_lines
+from .export import csv_lines, decision_lines, in_chunks
 from .forms import (
     FILTER_YEARS,
     AccountForm,
@@ -486,7 +486,7 @@ def export(posting_key: str):
         shown=shown,
         criteria=criteria,
     )
-    response = Response(stream_with_context(lines), mimetype="text/csv")
+    response = Response(stream_with_context(in_chunks(lines)), mimetype="text/csv")
     # The key comes from the URL: only its plain characters go into a header.
     name = re.sub(r"[^A-Za-z0-9_-]", "", posting_key)[:100] or "posting"
     response.headers.set("Content-Disposition", "attachment", filename=f"applications-{name}.csv")
@@ -504,7 +504,7 @@ def export_decisions(posting_key: str):
         db.session, posting_key, user=staff_user(), now=_now(), ip_address=client_address()
     )
     lines = decision_lines(rows, posting_criteria(posting_key), timezone(current_app.config))
-    response = Response(stream_with_context(lines), mimetype="text/csv")
+    response = Response(stream_with_context(in_chunks(lines)), mimetype="text/csv")
     name = re.sub(r"[^A-Za-z0-9_-]", "", posting_key)[:100] or "posting"
     response.headers.set("Content-Disposition", "attachment", filename=f"record-of-decision-{name}.csv")
     return response

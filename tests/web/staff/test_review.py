@@ -993,6 +993,21 @@ def test_export_is_streamed(db_app, staff, submitted):
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_long_export_is_sent_in_pieces_of_many_rows(db_app, staff, lang):
+    # One write per row would cost a server a system call per candidate.
+    insert(db_app, *(new_application(HEAD, full_name=f"Candidate {n:04d}") for n in range(1500)))
+    client = staff.client(staff.admin)
+    response = client.get(posting_url(HEAD, lang, "export.csv"), buffered=False)
+    pieces = [piece for piece in response.response]
+    response.close()
+    rows = list(csv.reader(io.StringIO(b"".join(pieces).decode("utf-8-sig"))))
+    assert len(rows) == 1501
+    assert sorted(row[2] for row in rows[1:]) == [f"Candidate {n:04d}" for n in range(1500)]
+    assert 1 < len(pieces) < 15
+    assert all(len(piece) >= 64 * 1024 for piece in pieces[:-1])
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
 def test_reviewers_cannot_export(db_app, staff, submitted, lang):
     reviewer = staff.client(staff.assigned)
     assert reviewer.get(posting_url(HEAD, lang, "export.csv")).status_code == 404
