@@ -365,6 +365,9 @@ def page_rows(options, work: Path) -> list[Row]:
             pairs[3].row(whats[3], 0.7),
             pairs[4].row(whats[4], 0.7),
         ]
+        # The searches' target is the row above: the issue lets the portal cache
+        # their results. This one shows what a search nobody made before costs.
+        rows[4].target, rows[4].met = "none (the row above has the searches' target)", None
         if conditional != 304:
             rows[1].met = False
         rows.append(nginx_row(options, work, seed, page))
@@ -419,7 +422,8 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         root {site};
-        location / {{ try_files $uri $uri/index.html =404; }}
+        # As deploy/nginx/portal.conf tries the files of the export.
+        location / {{ try_files ${{uri}}index.html $uri =404; }}
     }}
     server {{
         listen 127.0.0.1:{peer_port};

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from portal.domain.models import Application
 from portal.plumbing.db import db
+from tests.records import HEAD, insert, new_application
 
 pytestmark = pytest.mark.faults
 
@@ -18,25 +19,28 @@ EXPORT = "/en/staff/postings/head-product-management/export.csv"
 
 
 def test_a_submission_completes_while_an_export_is_streamed(db_app, staff, application_form):
+    # Enough applications for the export to be sent in several pieces, read
+    # from the database in several batches.
+    insert(db_app, *(new_application(HEAD) for _ in range(2500)))
     candidate = db_app.test_client()
-    for n in range(3):
-        data = application_form(candidate, FORM, email=f"early{n}@example.ca")
-        assert candidate.post(FORM, data=data).status_code == 303
     late = application_form(candidate, FORM, email="late@example.ca")
 
     admin = staff.client(staff.admin)
     export = admin.get(EXPORT, buffered=False)
     assert export.status_code == 200
     try:
-        lines = (line.decode() for line in export.response)
-        assert next(lines).startswith("\ufeffReference")
-        assert "early0@example.ca" in next(lines), "the export is reading the applications now"
-        # The export stays open, half read, while a candidate submits.
+        pieces = iter(export.response)
+        first = next(pieces).decode()
+        assert first.startswith("\ufeffReference")
+        assert 0 < first.count("\n") < 2500, "the export is reading the applications now"
+        # The export stays open, part read, while a candidate submits.
         with ThreadPoolExecutor(1) as pool:
             response = pool.submit(candidate.post, FORM, data=late).result(timeout=30)
         assert response.status_code == 303, "the submission did not wait for the export"
-        assert len(list(lines)) == 2, "the export shows what it started with"
+        rest = b"".join(pieces).decode()
+        assert first.count("\n") + rest.count("\n") == 2501, "the export shows what it started with"
+        assert "late@example.ca" not in rest
     finally:
         export.close()
     with db_app.app_context():
-        assert db.session.scalar(select(func.count(Application.id))) == 4
+        assert db.session.scalar(select(func.count(Application.id))) == 2501
