@@ -58,6 +58,7 @@ from tests.faults.conftest import (
     portal_environment,
     submit,
 )
+from tests.requires import skip_module_unless_present
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 GUNICORN = PROJECT_ROOT / ".venv" / "bin" / "gunicorn"
@@ -71,17 +72,17 @@ START_SECONDS = 30
 PAGE_SECONDS = 1.0
 
 
-def _missing() -> str | None:
-    for name, found in (("nginx", NGINX), ("openssl", OPENSSL), ("gunicorn", GUNICORN.exists())):
-        if not found:
-            return f"{name} is not installed"
-    return None
-
-
-if (reason := _missing()) is not None:
-    if os.environ.get("PORTAL_REQUIRE_TOPOLOGY_TESTS") == "1":
-        raise RuntimeError(f"topology tests required but {reason}")
-    pytest.skip(reason, allow_module_level=True)
+skip_module_unless_present(
+    next(
+        (
+            f"{name} is not installed"
+            for name, found in (("nginx", NGINX), ("openssl", OPENSSL), ("gunicorn", GUNICORN.exists()))
+            if not found
+        ),
+        None,
+    ),
+    "PORTAL_REQUIRE_TOPOLOGY_TESTS",
+)
 
 pytestmark = pytest.mark.topology
 

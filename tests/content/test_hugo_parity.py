@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import difflib
 import html
-import os
 import re
 import shutil
 import subprocess
@@ -41,10 +40,11 @@ from portal.content import frontmatter
 from portal.content.loader import load
 from portal.content.render import render_markdown
 from tests.conftest import FIXTURES, shared_path
+from tests.requires import skip_module_unless_present
 
 HUGO = shutil.which("hugo")
-if HUGO is None and os.environ.get("PORTAL_REQUIRE_HUGO") != "1":
-    pytest.skip("hugo is not installed (Debian package hugo; .ci/run installs it)", allow_module_level=True)
+NO_HUGO = "hugo is not installed (Debian package hugo; .ci/run installs it)"
+skip_module_unless_present(None if HUGO else NO_HUGO, "PORTAL_REQUIRE_HUGO")
 
 PROJECT = FIXTURES.parents[1]
 LANGS = ("en", "fr")

@@ -10,16 +10,15 @@ one is missing, unless PORTAL_REQUIRE_BROWSER_TESTS=1 (CI sets it).
 import os
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from portal.plumbing.config import PROJECT_ROOT
-from tests.conftest import PDF, STAFF_PASSWORD
+from tests.browsers import SIGN_IN, add_admin, browser_missing, chromium, served, sign_in
+from tests.conftest import PDF
+from tests.requires import skip_module_unless_present
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = Path(os.environ.get("PORTAL_AXE_JS", PROJECT_ROOT / ".cache/axe/node_modules/axe-core/axe.min.js"))
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FORM = {
@@ -27,25 +26,9 @@ FORM = {
     "fr": "/fr/emplois/chef-de-la-gestion-de-produits/postuler",
 }
 
-
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    if not Path(CHROMIUM).exists():
-        return "Chromium is not installed"
-    if not AXE.exists():
-        return f"axe-core is not at {AXE}"
-    return None
-
-
-if (reason := _missing()) is not None:
-    if os.environ.get("PORTAL_REQUIRE_BROWSER_TESTS") == "1":
-        raise RuntimeError(f"browser tests required but {reason}")
-    pytest.skip(reason, allow_module_level=True)
-
-from playwright.sync_api import sync_playwright  # noqa: E402
+skip_module_unless_present(
+    browser_missing((AXE.exists(), f"axe-core is not at {AXE}")), "PORTAL_REQUIRE_BROWSER_TESTS"
+)
 
 pytestmark = pytest.mark.browser
 
@@ -62,38 +45,15 @@ def live_app(make_app, sqlite_template, tmp_path):
     database = tmp_path / "live.sqlite3"
     shutil.copy(sqlite_template, database)
     app = make_app(DATABASE_URL=f"sqlite:///{database}", RATELIMIT_ENABLED=False)
-    with app.app_context():
-        from datetime import UTC, datetime
-
-        from portal.domain import accounts
-        from portal.plumbing.db import db
-
-        accounts.create_user(db.session, "admin@nds.example", STAFF_PASSWORD, "admin", now=datetime.now(UTC))
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
+    add_admin(app)
+    with served(app) as url:
+        yield url, app
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    with chromium("--disable-quic", "--disable-component-update", "--disable-sync") as browser:
         yield browser
-        browser.close()
 
 
 def violations(page) -> list[str]:
@@ -265,10 +225,7 @@ SCREENSHOTS = PROJECT_ROOT / ".cache/screenshots"
 def staff_signed_in(context, url: str, lang: str = "en"):
     """A page of ``context`` signed in as the admin, on the staff sign-in's next page."""
     page = context.new_page()
-    page.goto(url + {"en": "/en/staff/sign-in", "fr": "/fr/personnel/connexion"}[lang])
-    page.fill("#email", "admin@nds.example")
-    page.fill("#password", STAFF_PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, url, lang)
     return page
 
 
@@ -287,13 +244,11 @@ def test_staff_pages_pass_axe(browser, with_application, lang):
     url, application_id = with_application
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
-    page.goto(url + {"en": "/en/staff/sign-in", "fr": "/fr/personnel/connexion"}[lang])
+    page.goto(url + SIGN_IN[lang])
     found = {}
     if problems := violations(page):
         found["sign-in"] = problems
-    page.fill("#email", "admin@nds.example")
-    page.fill("#password", STAFF_PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page)
     for path in (
         *STAFF_PAGES[lang],
         {"en": "/en/staff/forgot-password", "fr": "/fr/personnel/mot-de-passe-oublie"}[lang],
@@ -422,10 +377,7 @@ def test_status_withdrawal_and_decision_pages_pass_axe(browser, live_app, tmp_pa
         assert page.locator("h1").count() == 1, name
         if problems := violations(page):
             found[name] = problems
-    page.goto(url + "/en/staff/sign-in")
-    page.fill("#email", "admin@nds.example")
-    page.fill("#password", STAFF_PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, url)
     page.goto(url + "/en/staff/applications/1/")
     if problems := violations(page):
         found["staff application"] = problems

@@ -18,47 +18,29 @@ import re
 import shutil
 import signal
 import subprocess
-import threading
 import time
 import urllib.request
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from portal.content import frontmatter
 from portal.plumbing.config import PROJECT_ROOT
 from portal.web.editor.views import DIST
-from tests.conftest import STAFF_PASSWORD, free_port
+from tests.browsers import add_admin, browser_missing, chromium, served, sign_in
+from tests.conftest import free_port
+from tests.requires import skip_module_unless_present
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+skip_module_unless_present(
+    browser_missing(
+        ((DIST / "decap-cms.js").exists(), "Decap CMS is not installed (scripts/editor install)"),
+        (shutil.which("node") is not None, "Node.js is not installed"),
+    ),
+    "PORTAL_REQUIRE_BROWSER_TESTS",
+)
 
-
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    if not Path(CHROMIUM).exists():
-        return "Chromium is not installed"
-    if not (DIST / "decap-cms.js").exists():
-        return "Decap CMS is not installed (scripts/editor install)"
-    if shutil.which("node") is None:
-        return "Node.js is not installed"
-    return None
-
-
-if (reason := _missing()) is not None:
-    if os.environ.get("PORTAL_REQUIRE_BROWSER_TESTS") == "1":
-        raise RuntimeError(f"browser tests required but {reason}")
-    pytest.skip(reason, allow_module_level=True)
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 pytestmark = pytest.mark.browser
-
-ADMIN = "admin@nds.example"
 
 
 @pytest.fixture
@@ -110,28 +92,15 @@ def live_app(make_app, sqlite_template, tmp_path, site, local_backend):
         PORTAL_CONTENT_RELOAD_INTERVAL=0,
         PORTAL_CMS_LOCAL_URL=local_backend,
     )
-    with app.app_context():
-        from portal.domain import accounts
-        from portal.plumbing.db import db
-
-        accounts.create_user(db.session, ADMIN, STAFF_PASSWORD, "admin", now=datetime.now(UTC))
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
+    add_admin(app)
+    with served(app) as url:
+        yield url, app
 
 
 @pytest.fixture
 def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def choose(page, field: str, pane: int, option: str) -> None:
@@ -162,6 +131,21 @@ def refusals(page) -> list[str]:
     return found
 
 
+#: The editor's page, and the name of Decap's button that enters it, in each language.
+EDITOR = {
+    "en": ("/en/staff/editor/", re.compile("Login", re.IGNORECASE)),
+    "fr": ("/fr/personnel/editeur/", re.compile("Se connecter|Connexion")),
+}
+
+
+def open_editor(page, base: str, lang: str, view: str) -> None:
+    """Sign in as the admin and open the editor in ``lang`` at ``view`` (a Decap route)."""
+    sign_in(page, base, lang)
+    path, button = EDITOR[lang]
+    page.goto(base + path + view)
+    page.get_by_role("button", name=button).click()
+
+
 def write_body(page, pane: int, text: str) -> None:
     editor = page.locator("[data-slate-editor='true']").nth(pane)
     editor.click()
@@ -173,12 +157,7 @@ def test_an_admin_writes_a_posting_in_both_languages(browser, live_app, site):
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="en-CA")
     page = context.new_page()
     problems = refusals(page)
-    page.goto(f"{base}/en/staff/sign-in")
-    page.fill("#email", ADMIN)
-    page.fill("#password", STAFF_PASSWORD)
-    page.click("button[type=submit]")
-    page.goto(f"{base}/en/staff/editor/#/collections/postings/new")
-    page.get_by_role("button", name="Login").click()
+    open_editor(page, base, "en", "#/collections/postings/new")
 
     title = page.locator("[id^='title-field-']")
     expect(title).to_have_count(2, timeout=30_000)
@@ -257,12 +236,7 @@ def test_existing_translations_open_side_by_side_with_a_preview(browser, live_ap
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="fr-CA")
     page = context.new_page()
     problems = refusals(page)
-    page.goto(f"{base}/fr/personnel/connexion")
-    page.fill("#email", ADMIN)
-    page.fill("#password", STAFF_PASSWORD)
-    page.click("button[type=submit]")
-    page.goto(f"{base}/fr/personnel/editeur/#/collections/postings")
-    page.get_by_role("button", name=re.compile("Se connecter|Connexion")).click()
+    open_editor(page, base, "fr", "#/collections/postings")
     page.get_by_text("Head of Product Management").click()
     title = page.locator("[id^='title-field-']")
     expect(title.nth(0)).to_have_value("Head of Product Management", timeout=30_000)
