@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -314,6 +315,10 @@ def test_every_documented_command_runs_as_written(tmp_path, subtests):
             else:
                 problem = problems_of(command, run(command, checkout, env))
             assert not problem, f"{command}\n{problem}"
+            if command.command.startswith("scripts/setup"):
+                # Servers start without compiling the portal's modules (PYTHONDONTWRITEBYTECODE or not).
+                compiled = f"cli.{sys.implementation.cache_tag}.pyc"
+                assert (checkout / "portal" / "__pycache__" / compiled).exists()
 
 
 @pytest.mark.docs

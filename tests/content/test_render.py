@@ -110,6 +110,12 @@ def test_content_cannot_set_ids_or_roles_other_than_footnotes():
     assert '<li id="fn:2">f</li>' in html
 
 
+def test_ids_written_in_capitals_or_unquoted_are_filtered_too():
+    html = render_markdown("<ul><li ID=skip-link>a</li><li Id = 'main'>b</li></ul>\n")
+    assert "skip-link" not in html and "main" not in html
+    assert "<li>a</li><li>b</li>" in html
+
+
 def test_definition_lists_task_lists_strikethrough_and_typography():
     html = render_markdown(
         'Term\n: Meaning\n\n- [x] done\n- [ ] to do\n\n~~gone~~ -- it\'s "quoted"... --- end\n'
