@@ -321,22 +321,35 @@ class SchemaCheck:
 # PostgreSQL ------------------------------------------------------------------
 
 
+#: What a pooled connection is sent as it is checked out, its ping: a web
+#: request's limits, or the server's defaults for anything else (a command, a
+#: thread sending email), at the session level, so one connection serves both
+#: and a transaction needs no round trip of its own to set them.
+_REQUEST_LIMITS = (
+    f"SET lock_timeout = '{REQUEST_LOCK_TIMEOUT}'; SET statement_timeout = '{REQUEST_STATEMENT_TIMEOUT}'"
+).encode()
+_SERVER_DEFAULTS = b"RESET lock_timeout; RESET statement_timeout"
+
+
 @event.listens_for(Pool, "checkout")
 def _ping_postgresql(dbapi_connection, connection_record, connection_proxy) -> None:
     # Replaces pool_pre_ping on PostgreSQL: a connection that does not answer
     # within PING_TIMEOUT is dropped, and SQLAlchemy connects anew.
     pgconn = getattr(dbapi_connection, "pgconn", None)
-    if pgconn is not None and not _answers(pgconn, PING_TIMEOUT):
+    if pgconn is None:
+        return
+    query = _REQUEST_LIMITS if has_request_context() else _SERVER_DEFAULTS
+    if not _answers(pgconn, query, PING_TIMEOUT):
         raise DisconnectionError("the database did not answer a ping in time")
 
 
-def _answers(pgconn, timeout: float) -> bool:
-    """Send ``SELECT 1`` on a libpq connection; True if it answered within ``timeout`` s."""
+def _answers(pgconn, query: bytes, timeout: float) -> bool:
+    """Send ``query`` on a libpq connection; True if it succeeded within ``timeout`` s."""
     from psycopg import pq
 
     deadline = time.monotonic() + timeout
     try:
-        pgconn.send_query(b"SELECT 1")
+        pgconn.send_query(query)
         while True:
             pgconn.consume_input()
             if not pgconn.is_busy():
@@ -346,7 +359,7 @@ def _answers(pgconn, timeout: float) -> bool:
                 return False
         answered = True
         while (result := pgconn.get_result()) is not None:
-            answered = answered and result.status == pq.ExecStatus.TUPLES_OK
+            answered = answered and result.status in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
         return answered
     except Exception:  # a broken connection, whatever the driver calls it
         return False
@@ -379,8 +392,3 @@ def _begin(connection) -> None:
         options = connection.get_execution_options()
         deferred = options[READ_ONLY] if READ_ONLY in options else is_read_only()
         connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
-    elif connection.dialect.name == "postgresql" and has_request_context():
-        connection.exec_driver_sql(
-            f"SELECT set_config('lock_timeout', '{REQUEST_LOCK_TIMEOUT}', true),"
-            f" set_config('statement_timeout', '{REQUEST_STATEMENT_TIMEOUT}', true)"
-        )

@@ -174,15 +174,22 @@ def test_a_web_request_on_postgresql_has_lock_and_statement_timeouts(make_app, d
         pytest.skip("PostgreSQL settings")
     app = make_app(DATABASE_URL=database_url)
 
+    settings = text(
+        "SELECT current_setting('lock_timeout'), current_setting('statement_timeout'), pg_backend_pid()"
+    )
+
     @app.route("/timeouts")
     def timeouts():
-        row = db.session.execute(
-            text("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')")
-        )
-        return "/".join(row.one())
+        return "/".join(map(str, db.session.execute(settings).one()))
 
-    assert app.test_client().get("/timeouts").get_data(as_text=True) == "5s/20s"
+    client = app.test_client()
+    for _ in range(2):  # a new connection, then the same one again from the pool
+        lock, statement, request_connection = client.get("/timeouts").get_data(as_text=True).split("/")
+        assert (lock, statement) == ("5s", "20s")
     with app.app_context():
-        # Commands (migrations, purges) keep the server's defaults.
-        assert db.session.execute(text("SELECT current_setting('statement_timeout')")).scalar() == "0"
+        # Commands (migrations, purges) keep the server's defaults, on the
+        # very connection a request had just used.
+        lock, statement, pid = db.session.execute(settings).one()
+        assert (lock, statement) == ("0", "0") and str(pid) == request_connection
         db.session.rollback()
+    assert client.get("/timeouts").get_data(as_text=True) == f"5s/20s/{request_connection}"
