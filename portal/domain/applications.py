@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..content import Document
@@ -45,6 +45,8 @@ withdrawn_by_candidate = candidate_access.withdrawn_by_candidate
 #: The sizes of the columns that hold the form's token and the language code.
 SUBMISSION_TOKEN_LENGTH = 64
 LANGUAGE_CODE_LENGTH = 10
+#: The INSERT that can skip a row whose unique key is taken, by database.
+_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class ApplicationsClosed(Exception):
@@ -156,7 +158,7 @@ def submit(
         if existing is not None:
             return existing, False
         raise ApplicationsClosed(posting.slug)
-    application = _build(posting, submission, privacy_notice_version, now)
+    values = _columns(posting, submission, privacy_notice_version, now)
     language = submission.preferred_language
     token = candidate_access.status_token()
     # Rendered before the first write: on SQLite the write lock is then held
@@ -164,26 +166,21 @@ def submit(
     email = mail.render(
         "application_received",
         language,
-        reference=application.reference,
-        full_name=application.full_name,
+        reference=values["reference"],
+        full_name=values["full_name"],
         posting_title=posting_titles.get(language, posting.title),
         contact_email=contact_email,
         status_url=status_link(language, token),
     )
-    try:
-        # A savepoint: only this insert is undone if it collides. The unique
-        # token is what finds a form sent twice (no query beforehand: nearly
-        # every form is sent once).
-        with session.begin_nested():
-            session.add(application)
-            session.flush()
-    except IntegrityError:
+    application = _insert_once(session, values)
+    if application is None:
         # This form was stored already, or another request with it got there
-        # first (PostgreSQL waits on the unique token, then reports the duplicate).
+        # first (PostgreSQL waits on the unique token, then inserts nothing).
         existing = find_by_token(session, submission.submission_token)
         if existing is None:
-            raise
+            raise LookupError("the submission token collided, yet no application holds it")
         return existing, False
+    session.add_all(_parts(application.id, submission))
     if submission.equity.given:
         session.add(
             EquityResponse(
@@ -222,30 +219,56 @@ def check_lengths(submission: Submission) -> None:
             raise TooLong(field, limit)
 
 
-def _build(posting: Document, submission: Submission, version: str, now: datetime) -> Application:
+def _insert_once(session: Session, values: dict) -> Application | None:
+    """Insert the application row unless one holds its submission token
+    already; return it, or None when the form was stored before.
+
+    ``ON CONFLICT DO NOTHING`` rather than a savepoint: nearly every form is
+    sent once, and this costs no round trips to the database beyond the insert.
+    """
+    insert = _UPSERTS[session.get_bind().dialect.name]
+    statement = (
+        insert(Application)
+        .on_conflict_do_nothing(index_elements=[Application.submission_token])
+        .returning(Application)
+    )
+    return session.scalars(statement, [values]).one_or_none()
+
+
+def _columns(posting: Document, submission: Submission, version: str, now: datetime) -> dict:
+    return {
+        "reference": new_reference(),
+        "submission_token": submission.submission_token,
+        "posting_key": posting.posting_key,
+        "posting_lang": posting.lang,
+        "posting_slug": posting.slug,
+        "posting_title": posting.title,
+        "full_name": submission.full_name,
+        "email": submission.email,
+        "phone": submission.phone or None,
+        "pronouns": submission.pronouns or None,
+        "preferred_language": submission.preferred_language,
+        "about": submission.about,
+        "accommodation": submission.accommodation or None,
+        "keep_for_future": submission.keep_for_future,
+        "privacy_notice_version": version,
+        "status": Status.RECEIVED,
+        "submitted_at": now,
+        "flags": ",".join(flag for flag in FLAGS if flag in submission.flags),
+    }
+
+
+def _parts(application_id: int, submission: Submission) -> list:
+    """The rows stored with a new application: its links, answers and résumé."""
     resume = submission.resume
-    return Application(
-        reference=new_reference(),
-        submission_token=submission.submission_token,
-        posting_key=posting.posting_key,
-        posting_lang=posting.lang,
-        posting_slug=posting.slug,
-        posting_title=posting.title,
-        full_name=submission.full_name,
-        email=submission.email,
-        phone=submission.phone or None,
-        pronouns=submission.pronouns or None,
-        preferred_language=submission.preferred_language,
-        about=submission.about,
-        accommodation=submission.accommodation or None,
-        keep_for_future=submission.keep_for_future,
-        privacy_notice_version=version,
-        status=Status.RECEIVED,
-        submitted_at=now,
-        flags=",".join(flag for flag in FLAGS if flag in submission.flags),
-        links=[ApplicationLink(position=i, url=url) for i, url in enumerate(submission.links)],
-        answers=[
+    return [
+        *(
+            ApplicationLink(application_id=application_id, position=i, url=url)
+            for i, url in enumerate(submission.links)
+        ),
+        *(
             ScreeningAnswer(
+                application_id=application_id,
                 position=i,
                 question_id=answer.question.id,
                 question_label=answer.question.label,
@@ -253,8 +276,9 @@ def _build(posting: Document, submission: Submission, version: str, now: datetim
                 answer_label=answer.label,
             )
             for i, answer in enumerate(submission.answers)
-        ],
-        resume=Resume(
+        ),
+        Resume(
+            application_id=application_id,
             filename=resume.filename,
             media_type=resume.media_type,
             size=resume.size,
@@ -262,4 +286,4 @@ def _build(posting: Document, submission: Submission, version: str, now: datetim
             content=resume.content,
             scan_status=resume.scan_status,
         ),
-    )
+    ]
