@@ -850,9 +850,46 @@ def sqlalchemy_url(instance: Path, url: str | None) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
+def disk_sync_row(options, work: Path) -> Row:
+    """How long one ``fdatasync`` of a small write takes on the disk of ``work``.
+
+    Each PostgreSQL commit waits for one before the candidate is answered, so
+    the disk's slowest syncs show in the PostgreSQL rows' p99 (SQLite in WAL
+    mode with ``synchronous=NORMAL`` does not wait for the disk on a commit)."""
+    seconds = options.sync_seconds
+    durations = sync_durations(work / "sync-probe", seconds)
+    slow = sum(duration > 0.1 for duration in durations)
+    p50, p99, longest = (percentile(durations, share) * 1000 for share in (0.5, 0.99, 1))
+    return Row(
+        f"the disk: fdatasync after a 16 KB write, for {seconds:g} s (context for the PostgreSQL rows)",
+        f"{len(durations):,} syncs, p50 {p50:.2f} ms, p99 {p99:.2f} ms, longest {longest:.0f} ms, "
+        f"{slow} over 100 ms",
+        target="none (PostgreSQL's commits wait for these)",
+    )
+
+
+def sync_durations(path: Path, seconds: float) -> list[float]:
+    """Write 16 KB and ``fdatasync`` over and over for ``seconds``; return each sync's duration."""
+    durations = []
+    block = os.urandom(16 * 1024)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            os.write(descriptor, block)
+            began = time.perf_counter()
+            os.fdatasync(descriptor)
+            durations.append(time.perf_counter() - began)
+    finally:
+        os.close(descriptor)
+        path.unlink()
+    return durations
+
+
 def submission_rows(options, work: Path) -> list[Row]:
-    """``clients`` candidates submitting the real form with a 200 KB PDF, on each database."""
-    rows = []
+    """``clients`` candidates submitting the real form with a 200 KB PDF, on
+    each database, after the disk's own sync times."""
+    rows = [disk_sync_row(options, work)]
     pdf = resume_pdf()
     for name, url in databases(options):
         what = (
@@ -1170,6 +1207,7 @@ def parse(arguments: list[str] | None = None) -> argparse.Namespace:
     options.startup_rounds = 1 if quick else 3
     options.clients = 16
     options.submit_seconds = 1 if quick else 30
+    options.sync_seconds = 1 if quick else 10
     options.applications = 1000 if quick else 100_000
     options.list_repeats = 1 if quick else 5
     return options

@@ -109,3 +109,23 @@ def test_the_quick_form_measures_every_row_small_and_short(suite):
     assert full.startup_pairs * 2 == 10_000
     assert full.applications == 100_000
     assert full.clients == 16 and full.submit_seconds == 30
+
+
+def test_the_disk_row_counts_the_slow_syncs_and_has_no_target(suite, monkeypatch, tmp_path):
+    durations = [0.0002] * 97 + [0.15, 0.23, 0.004]
+    monkeypatch.setattr(suite, "sync_durations", lambda path, seconds: durations)
+
+    row = suite.disk_sync_row(suite.parse([]), tmp_path)
+
+    assert "for 10 s" in row.what
+    assert row.result == "100 syncs, p50 0.20 ms, p99 150.00 ms, longest 230 ms, 2 over 100 ms"
+    assert row.met is None and row.verdict == "—"
+
+
+def test_the_disk_probe_syncs_until_its_time_is_up_and_leaves_no_file(suite, tmp_path):
+    probe = tmp_path / "sync-probe"
+
+    durations = suite.sync_durations(probe, 0.05)
+
+    assert durations and all(duration >= 0 for duration in durations)
+    assert not probe.exists()
